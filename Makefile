@@ -1,0 +1,58 @@
+# The council's transactional website. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: help run setup assets migrate seed test test-fast lint format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: setup migrate seed ## Set everything up and serve the site on http://127.0.0.1:5000 (SQLite, sandbox services)
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+setup: $(VENV)/.installed assets ## Create the venv and install pinned Python packages and GOV.UK Frontend assets
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+assets: static/govuk/.built ## Install GOV.UK Frontend from npm and build the stylesheet into static/govuk
+
+static/govuk/.built: package.json package-lock.json static/scss/app.scss
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/govuk
+	cp -R node_modules/govuk-frontend/dist/govuk/assets/. static/govuk/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/govuk/
+	npm run -s build:css
+	touch $@
+
+migrate: setup ## Apply the database migrations
+	$(FLASK) db upgrade
+
+seed: migrate ## Load queues, routing rules and demo data
+	$(FLASK) seed
+
+lint: $(VENV)/.installed ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed ## Format the code with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup lint ## The whole suite (set TEST_DATABASE_URL to run the database tests on PostgreSQL too)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup ## Print the in-process time of every page of the journeys
+	$(PY) bench/pages.py
+
+clean: ## Remove the venv, node_modules and built assets
+	rm -rf $(VENV) node_modules static/govuk

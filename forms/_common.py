@@ -1,0 +1,154 @@
+"""What the services' forms share: GOV.UK-widget fields, validators with GOV.UK wording, and the
+forms the journey engine itself shows (possible duplicates, follow a report, check progress)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from wtforms import EmailField, Field, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
+
+from webapp.geo import in_box, normalise_postcode
+
+
+def required(message: str) -> InputRequired:
+    return InputRequired(message=message)
+
+
+class UKPostcode:
+    """An optional UK postcode; a valid one is stored in its standard form (``LS1 1UR``)."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not (field.data or "").strip():
+            field.data = ""
+            return
+        postcode = normalise_postcode(field.data)
+        if postcode is None:
+            raise StopValidation("Enter a real postcode, like LS1 1UR")
+        field.data = postcode
+
+
+class Coordinate:
+    """A latitude or longitude in decimal degrees, optional but only as a pair with its partner."""
+
+    def __init__(self, kind: str, partner: str):
+        self.kind, self.partner = kind, partner
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        raw = (field.data or "").strip()
+        partner_raw = (form[self.partner].data or "").strip()
+        if not raw:
+            field.data = ""
+            if partner_raw:
+                raise StopValidation(f"Enter the {self.kind}, or remove the {self.partner}")
+            return
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise StopValidation(f"{self.kind.capitalize()} must be a number, like 53.7997") from None
+        limit = 90 if self.kind == "latitude" else 180
+        if not value.is_finite() or abs(value) > limit:
+            raise StopValidation(f"{self.kind.capitalize()} must be between -{limit} and {limit}")
+        field.data = str(value.quantize(Decimal("0.000001")).normalize())
+
+
+def within_council_area(lat_field: str, lon_field: str, message: str):
+    """Form-level check, run after both coordinates are valid: the position lies in the council's area."""
+
+    def check(form: FlaskForm) -> bool:
+        lat, lon = form[lat_field], form[lon_field]
+        if lat.errors or lon.errors or not lat.data or not lon.data:
+            return True
+        if not in_box(float(lat.data), float(lon.data), current_app.config["COUNCIL_BOUNDING_BOX"]):
+            lat.errors = [
+                *lat.errors,
+                message.format(council=current_app.config["COUNCIL_NAME"]),
+            ]
+            return False
+        return True
+
+    return check
+
+
+class EmailAddress(EmailField):
+    widget = GovTextInput()
+    input_type = "email"
+
+
+def email_field(label: str, *, optional: bool = False, description: str = "") -> EmailAddress:
+    presence = Optional() if optional else required("Enter your email address")
+    return EmailAddress(
+        label,
+        description=description,
+        validators=[
+            presence,
+            Length(max=320, message="Email address must be 320 characters or fewer"),
+            Email(
+                message="Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+class PossibleDuplicateForm(FlaskForm):
+    """Shown when open reports like this one exist: is it one of them?"""
+
+    duplicate_of = RadioField(
+        "Is this the problem you are reporting?",
+        widget=GovRadioInput(),
+        validators=[required("Select the problem you are reporting, or select that it is a different problem")],
+    )
+
+    def __init__(self, candidates, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicate_of.choices = [
+            *(SelectChoice(c.reference, f"Yes, it is {c.reference}") for c in candidates),
+            SelectChoice("none", "No, it is a different problem"),
+        ]
+
+    def validate_duplicate_of(self, field: Field) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Select the problem you are reporting, or select that it is a different problem")
+
+
+class FollowForm(FlaskForm):
+    email = email_field(
+        "Email address (optional)",
+        optional=True,
+        description="We'll email you when the council updates this report. We will not use it for anything else.",
+    )
+
+
+class CheckProgressForm(FlaskForm):
+    reference = StringField(
+        "Reference",
+        widget=GovTextInput(),
+        description="This is on your confirmation page and email, for example RP-7K3F-9QX2",
+        validators=[
+            required("Enter your reference"),
+            Length(max=20, message="Reference must be 20 characters or fewer"),
+        ],
+        render_kw={
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "params": {"classes": "govuk-input--width-20"},
+        },
+    )
+    email = email_field(
+        "Email address",
+        optional=True,
+        description="The email address you gave us. Leave this empty if you reported anonymously.",
+    )

@@ -1,0 +1,112 @@
+"""Page kinds beyond a plain question page: a photo upload, and "is this already reported?"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
+from wtforms import BooleanField, ValidationError
+
+from forms._common import PossibleDuplicateForm
+from webapp import uploads
+from webapp.catalogue import Answers, Page, SummaryRow
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(
+        "Upload a photo (optional)",
+        widget=GovFileInput(),
+        description="A JPG, PNG or WebP, smaller than 10MB. We remove the photo's location data before we store it.",
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    remove = BooleanField("Remove the photo I uploaded", widget=GovCheckboxInput())
+
+    stored: uploads.StoredPhoto | None = None
+
+    def validate_photo(self, field: FileField) -> None:
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", None):
+            return
+        try:
+            self.stored = uploads.store_photo(upload, current_app.config["UPLOAD_DIR"])
+        except uploads.UploadError as error:
+            raise ValidationError(error.message) from None
+
+
+@dataclass(frozen=True)
+class PhotoPage(Page):
+    """An optional photo: checked by content, stripped of metadata, kept until replaced or removed."""
+
+    form: type[FlaskForm] = PhotoForm
+    template: str = "public/journey/photo.html"
+    enctype: str = "multipart/form-data"
+
+    def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
+        return self.form(**kwargs)
+
+    def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
+        old = (answers.get(self.name) or {}).get("photo")
+        if form.stored is not None or form.remove.data:
+            if old:
+                uploads.delete_photo(current_app.config["UPLOAD_DIR"], uploads.StoredPhoto.from_dict(old))
+            return {"photo": form.stored.to_dict() if form.stored else None}
+        return {"photo": old}
+
+    def discard(self, stored: Mapping[str, Any]) -> None:
+        if stored.get("photo"):
+            uploads.delete_photo(
+                current_app.config["UPLOAD_DIR"],
+                uploads.StoredPhoto.from_dict(stored["photo"]),
+            )
+
+    def attachments(self, stored: Mapping[str, Any]) -> list[uploads.StoredPhoto]:
+        return [uploads.StoredPhoto.from_dict(stored["photo"])] if stored.get("photo") else []
+
+    def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
+        photo = stored.get("photo")
+        return [SummaryRow("Photo", photo["filename"] if photo else "Not added", self.name)]
+
+    def context(self, answers: Answers) -> dict[str, Any]:
+        return {"photo": (answers.get(self.name) or {}).get("photo")}
+
+
+@dataclass(frozen=True)
+class SimilarReportsPage(Page):
+    """Shown only when open reports like this one exist. It is answered for one category and place:
+    change either and the question is asked again."""
+
+    form: type[FlaskForm] = PossibleDuplicateForm
+    template: str = "public/journey/possible-duplicates.html"
+    find: Callable[[Answers], list[Any]] = lambda answers: []
+    fingerprint: Callable[[Answers], str] = lambda answers: ""
+
+    def applies(self, answers: Answers) -> bool:
+        return bool(self.find(answers))
+
+    def is_complete(self, answers: Answers) -> bool:
+        stored = answers.get(self.name)
+        return bool(stored) and stored.get("checked") == self.fingerprint(answers)
+
+    def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
+        return self.form(self.find(answers), **kwargs)
+
+    def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
+        return {
+            "duplicate_of": form.duplicate_of.data,
+            "checked": self.fingerprint(answers),
+        }
+
+    def exit_reference(self, stored: Mapping[str, Any]) -> str | None:
+        choice = stored.get("duplicate_of")
+        return choice if choice and choice != "none" else None
+
+    def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
+        return []
+
+    def context(self, answers: Answers) -> dict[str, Any]:
+        return {"candidates": self.find(answers)}

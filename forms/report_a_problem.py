@@ -1,0 +1,327 @@
+"""Report a pothole or other road problem."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovRadioInput,
+    GovTextInput,
+)
+from wtforms import RadioField, StringField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
+
+from forms._common import (
+    Coordinate,
+    UKPostcode,
+    email_field,
+    required,
+    within_council_area,
+)
+from forms._pages import PhotoPage, SimilarReportsPage
+from webapp import submissions
+from webapp.catalogue import Answers, Page, Record, Service, SummaryRow
+from webapp.geo import street_key
+
+SLUG = "report-a-road-problem"
+
+CATEGORIES = [
+    SelectChoice("pothole", "Pothole"),
+    SelectChoice("damaged-pavement", "Damaged pavement"),
+    SelectChoice("street-light", "Street light not working"),
+    SelectChoice("blocked-drain", "Blocked drain"),
+    SelectChoice("fly-tipping", "Fly-tipping"),
+]
+POTHOLE_SIZES = [
+    SelectChoice("small", "Smaller than a dinner plate"),
+    SelectChoice("medium", "Between a dinner plate and a car tyre"),
+    SelectChoice("large", "Larger than a car tyre"),
+]
+POTHOLE_POSITIONS = [
+    SelectChoice("road", "In the road"),
+    SelectChoice("pavement", "On the pavement"),
+    SelectChoice("cycle-lane", "In a cycle lane"),
+]
+DESCRIPTION_MAX = 1000
+
+
+class CategoryForm(FlaskForm):
+    category = RadioField(
+        "What is the problem?",
+        choices=CATEGORIES,
+        widget=GovRadioInput(),
+        validators=[required("Select what the problem is")],
+    )
+
+
+def text(
+    label: str,
+    message: str | None,
+    max_length: int,
+    description: str = "",
+    **render_kw: Any,
+) -> StringField:
+    presence = required(message) if message else Optional()
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        description=description,
+        validators=[
+            presence,
+            Length(
+                max=max_length,
+                message=f"{label} must be {max_length} characters or fewer",
+            ),
+        ],
+        render_kw=render_kw or None,
+    )
+
+
+class LocationForm(FlaskForm):
+    street = text("Street name", "Enter the street name", 200, autocomplete="address-line1")
+    area = text("Town or area", "Enter the town or area", 120, autocomplete="address-level2")
+    landmark = text(
+        "Nearest house number or landmark (optional)",
+        None,
+        200,
+        description="For example, outside number 24, or by the bus stop",
+    )
+    postcode = StringField(
+        "Postcode (optional)",
+        widget=GovTextInput(),
+        validators=[UKPostcode()],
+        render_kw={
+            "autocomplete": "postal-code",
+            "params": {"classes": "govuk-input--width-10"},
+        },
+    )
+    latitude = StringField(
+        "Latitude",
+        widget=GovTextInput(),
+        validators=[Coordinate("latitude", "longitude")],
+        render_kw={
+            "inputmode": "decimal",
+            "spellcheck": "false",
+            "params": {"classes": "govuk-input--width-10"},
+        },
+    )
+    longitude = StringField(
+        "Longitude",
+        widget=GovTextInput(),
+        validators=[Coordinate("longitude", "latitude")],
+        render_kw={
+            "inputmode": "decimal",
+            "spellcheck": "false",
+            "params": {"classes": "govuk-input--width-10"},
+        },
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        check = within_council_area(
+            "latitude",
+            "longitude",
+            "The map position must be inside the {council} area",
+        )
+        return check(self) and valid
+
+
+class DescriptionForm(FlaskForm):
+    description = TextAreaField(
+        "Tell us about the problem",
+        widget=GovCharacterCount(),
+        description="Include anything that helps us find and fix it, like how big it is or if it is a danger",
+        validators=[
+            required("Enter a description of the problem"),
+            Length(
+                max=DESCRIPTION_MAX,
+                message=f"Description must be {DESCRIPTION_MAX} characters or fewer",
+            ),
+        ],
+        render_kw={"params": {"maxlength": DESCRIPTION_MAX}, "rows": 6},
+    )
+
+
+class PotholeForm(FlaskForm):
+    size = RadioField(
+        "About how big is the pothole?",
+        choices=POTHOLE_SIZES,
+        widget=GovRadioInput(),
+        validators=[required("Select about how big the pothole is")],
+    )
+    position = RadioField(
+        "Where is the pothole?",
+        choices=POTHOLE_POSITIONS,
+        widget=GovRadioInput(),
+        validators=[required("Select where the pothole is")],
+    )
+
+
+class ContactChoiceForm(FlaskForm):
+    contact = RadioField(
+        "Do you want to get updates about this report?",
+        choices=[
+            SelectChoice("named", "Yes, I'll give my name and email address"),
+            SelectChoice("anonymous", "No, report it anonymously"),
+        ],
+        description="If you report anonymously, we cannot tell you when it's fixed or ask you about it.",
+        widget=GovRadioInput(),
+        validators=[required("Select if you want to get updates about this report")],
+    )
+
+
+_PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
+
+
+class DetailsForm(FlaskForm):
+    name = text(
+        "Full name",
+        "Enter your full name",
+        200,
+        autocomplete="name",
+        spellcheck="false",
+    )
+    email = email_field(
+        "Email address",
+        description="We'll send your reference and updates to this address",
+    )
+    phone = TelField(
+        "Phone number (optional)",
+        widget=GovTextInput(),
+        description="For international numbers include the country code",
+        validators=[Optional()],
+        render_kw={
+            "autocomplete": "tel",
+            "params": {"classes": "govuk-input--width-20"},
+        },
+    )
+
+    def validate_phone(self, field: TelField) -> None:
+        digits = re.sub(r"\D", "", field.data or "")
+        if not _PHONE.match(field.data or "") or not 10 <= len(digits) <= 15:
+            raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
+
+
+def is_pothole(answers: Answers) -> bool:
+    return answers.value("category") == "pothole"
+
+
+def wants_updates(answers: Answers) -> bool:
+    return answers.value("contact") == "named"
+
+
+def _coordinates(answers: Answers) -> tuple[float | None, float | None]:
+    lat, lon = answers.value("latitude"), answers.value("longitude")
+    return (float(lat), float(lon)) if lat and lon else (None, None)
+
+
+def find_similar(answers: Answers) -> list[Any]:
+    lat, lon = _coordinates(answers)
+    return submissions.find_similar_open(
+        service_slug=SLUG,
+        category=answers.value("category"),
+        street_key=street_key(answers.value("street")),
+        latitude=lat,
+        longitude=lon,
+    )
+
+
+def place(answers: Answers) -> str:
+    return "|".join(str(answers.value(name) or "") for name in ("category", "street", "area", "latitude", "longitude"))
+
+
+def location_summary(stored: dict[str, Any]) -> list[SummaryRow]:
+    lines = [
+        stored.get("landmark"),
+        stored.get("street"),
+        stored.get("area"),
+        stored.get("postcode"),
+    ]
+    rows = [SummaryRow("Location", "\n".join(line for line in lines if line), "where-is-it")]
+    if stored.get("latitude"):
+        rows.append(
+            SummaryRow(
+                "Map position",
+                f"{stored['latitude']}, {stored['longitude']}",
+                "where-is-it",
+            )
+        )
+    return rows
+
+
+def contact_summary(stored: dict[str, Any]) -> list[SummaryRow]:
+    value = "Yes" if stored.get("contact") == "named" else "No, reported anonymously"
+    return [SummaryRow("Get updates", value, "get-updates")]
+
+
+def record(answers: Answers) -> Record:
+    lat, lon = _coordinates(answers)
+    named = wants_updates(answers)
+    return Record(
+        category=answers.value("category"),
+        area=answers.value("area"),
+        street=answers.value("street"),
+        postcode=answers.value("postcode") or None,
+        latitude=lat,
+        longitude=lon,
+        contact_name=answers.value("name") if named else None,
+        contact_email=answers.value("email") if named else None,
+        contact_phone=(answers.value("phone") or None) if named else None,
+        description=answers.value("description", ""),
+    )
+
+
+SERVICE = Service(
+    slug=SLUG,
+    title="Report a pothole or other road problem",
+    topic="Roads, streets and pavements",
+    summary_text="Potholes, damaged pavements, broken street lights, blocked drains and fly-tipping.",
+    reference_prefix="RP",
+    noun="report",
+    pages=(
+        Page("what-is-the-problem", "What is the problem?", CategoryForm, personal=False),
+        Page(
+            "where-is-it",
+            "Where is the problem?",
+            LocationForm,
+            template="public/journey/location.html",
+            summarise=location_summary,
+            personal=False,
+        ),
+        Page("describe-it", "Tell us about the problem", DescriptionForm),
+        Page("pothole-details", "About the pothole", PotholeForm, condition=is_pothole, personal=False),
+        PhotoPage("photo", "Add a photo"),
+        SimilarReportsPage(
+            "already-reported",
+            "Is this the problem you are reporting?",
+            find=find_similar,
+            fingerprint=place,
+        ),
+        Page(
+            "get-updates",
+            "Do you want to get updates about this report?",
+            ContactChoiceForm,
+            summarise=contact_summary,
+        ),
+        Page("your-details", "Your details", DetailsForm, condition=wants_updates),
+    ),
+    record=record,
+    classification="OFFICIAL",
+    retention=timedelta(days=365 * 2),
+    what_you_need=(
+        "where the problem is: the street name, or your current location if you are there now",
+        "a short description of the problem",
+        "a photo, if you have one (optional)",
+    ),
+    submit_label="Send report",
+    confirmation_title="Report sent",
+    what_happens_next=(
+        "We'll check your report and pass it to the team that deals with it. "
+        "Most road problems are inspected within 5 working days; dangerous ones within 24 hours."
+    ),
+)

@@ -1,0 +1,171 @@
+"""Shared fixtures. The database is built by running the migrations, once per database per session;
+every test then gets clean tables, with the queues and routing rules seeded.
+
+Database tests run on SQLite always, and on PostgreSQL too when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from webapp import create_app, routing
+from webapp.catalogue import Catalogue, discover
+from webapp.config import TestingConfig
+from webapp.extensions import db
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def make_config(url: str, tmp: Path, **overrides: Any) -> TestingConfig:
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = url
+    config.UPLOAD_DIR = str(tmp / "uploads")
+    config.RATELIMIT_ENABLED = False
+    config.SERVER_NAME = "localhost"
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Each database, migrated once for the whole session."""
+    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"}
+    if POSTGRES_URL:
+        urls["postgresql"] = POSTGRES_URL
+    for name, url in urls.items():
+        app = create_app(make_config(url, tmp_path_factory.mktemp(name)))
+        with app.app_context():
+            if name == "postgresql":
+                db.session.execute(text("DROP SCHEMA public CASCADE"))
+                db.session.execute(text("CREATE SCHEMA public"))
+                db.session.commit()
+            upgrade()
+            db.engine.dispose()
+    return urls
+
+
+def clean(app: Flask) -> None:
+    with app.app_context():
+        tables = [table for table in reversed(db.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture(params=DATABASES)
+def db_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def catalogue() -> Catalogue:
+    return discover()
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    """Override in a test module (or with @pytest.mark.parametrize indirect) to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    database_urls: dict[str, str], db_name: str, tmp_path: Path, catalogue: Catalogue, config_overrides: dict
+) -> Iterator[Flask]:
+    app = create_app(make_config(database_urls[db_name], tmp_path, **config_overrides), catalogue=catalogue)
+    clean(app)
+    with app.app_context():
+        routing.load_seed()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+    clean(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+class Response:
+    """A page as a person sees it: status, where it went, its title, text and form."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.status = raw.status_code
+        self.location = raw.headers.get("Location")
+        self.html = raw.get_data(as_text=True)
+        self.soup = BeautifulSoup(self.html, "html.parser")
+
+    @property
+    def title(self) -> str:
+        return self.soup.title.get_text(" ", strip=True) if self.soup.title else ""
+
+    @property
+    def h1(self) -> str:
+        h1 = self.soup.find("h1")
+        return h1.get_text(" ", strip=True) if h1 else ""
+
+    @property
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", self.soup.get_text(" ", strip=True))
+
+    def errors(self) -> list[str]:
+        summary = self.soup.select(".govuk-error-summary__list a")
+        return [a.get_text(strip=True) for a in summary]
+
+    def csrf(self) -> str:
+        field = self.soup.find("input", attrs={"name": "csrf_token"})
+        return field["value"] if field else ""
+
+
+class Resident:
+    """Drives the site through the test client as a resident would: GET a page, then POST its form
+    with the CSRF token the page gave (CSRF stays switched on in tests)."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+        self.last: Response | None = None
+
+    def get(self, url: str, expected: int | None = 200, follow: bool = False) -> Response:
+        self.last = Response(self.client.get(url, follow_redirects=follow))
+        if expected is not None:
+            assert self.last.status == expected, (url, self.last.status, self.last.errors(), self.last.h1)
+        if self.last.status == 200 and "text/html" in self.last.raw.content_type:
+            assert self.last.title.endswith("Example City Council"), self.last.title
+        return self.last
+
+    def post(self, url: str, data: dict | None = None, expected: int | None = 302, token: bool = True) -> Response:
+        page = self.get(url, expected=None) if token else None
+        payload = dict(data or {})
+        if token and page is not None:
+            payload.setdefault("csrf_token", page.csrf())
+        self.last = Response(self.client.post(url, data=payload))
+        if expected is not None:
+            assert self.last.status == expected, (url, self.last.status, self.last.errors(), self.last.h1)
+        return self.last
+
+
+@pytest.fixture
+def resident(app: Flask) -> Resident:
+    return Resident(app.test_client())

@@ -1,0 +1,51 @@
+"""Walking the pothole journey through the test client, with answers a test can change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASE = "/services/report-a-road-problem"
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "what-is-the-problem": {"category": "pothole"},
+    "where-is-it": {
+        "street": "Briggate",
+        "area": "City Centre",
+        "landmark": "Outside number 24",
+        "postcode": "ls1 6hd",
+        "latitude": "",
+        "longitude": "",
+    },
+    "describe-it": {"description": "A deep pothole in the middle of the lane."},
+    "pothole-details": {"size": "medium", "position": "road"},
+    "photo": {},
+    "get-updates": {"contact": "named"},
+    "your-details": {"name": "Sam Resident", "email": "sam@example.com", "phone": "01632 960 001"},
+}
+
+
+def url(page: str) -> str:
+    return f"{BASE}/{page}"
+
+
+def walk(resident, answers: dict[str, dict[str, Any]] | None = None, stop_before: str | None = None) -> str:
+    """Start, then answer each page the site asks for, until check answers. Returns the last URL."""
+    chosen = {**DEFAULTS, **(answers or {})}
+    response = resident.get(f"{BASE}/start", expected=302)
+    location = response.location
+    while location and not location.endswith("/check-answers"):
+        page = location.rsplit("/", 1)[-1].split("?")[0]
+        if page == stop_before:
+            return location
+        assert page in chosen, f"the journey asked an unexpected page: {page}"
+        response = resident.post(location, chosen[page])
+        location = response.location
+    return location
+
+
+def submit(resident) -> str:
+    """Send from check answers; returns the reference on the confirmation page."""
+    resident.get(f"{BASE}/check-answers")
+    response = resident.post(f"{BASE}/check-answers")
+    confirmation = resident.get(response.location)
+    return confirmation.soup.select_one(".govuk-panel__body strong").get_text(strip=True)

@@ -1,0 +1,232 @@
+"""The registry of services. Each module in forms/ that defines ``SERVICE`` is one service.
+
+A service is data plus small functions: its pages in order (each a form class, with an optional
+condition for when it is shown), how its answers become columns, routing inputs and the
+check-answers summary, its data classification and its retention period. The journey engine
+(webapp/journeys.py) walks any service; adding a service needs no view, template or model change.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import request
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectField
+
+CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+SKIPPED_FIELDS = ("csrf_token", "submit")
+
+
+class Answers(Mapping[str, dict[str, Any]]):
+    """A draft's answers, page by page: ``{"page-name": {"field": value}}``.
+
+    ``answers.value("field")`` finds a field's answer on whichever page asked it.
+    """
+
+    def __init__(self, data: Mapping[str, dict[str, Any]] | None = None):
+        self._data = dict(data or {})
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def value(self, name: str, default: Any = None) -> Any:
+        for page_answers in self._data.values():
+            if name in page_answers:
+                return page_answers[name]
+        return default
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dict(self._data)
+
+
+def json_value(value: Any) -> Any:
+    """A form field's data as something JSON can hold."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def display_value(form_field: Field, value: Any) -> str:
+    """How an answer reads on check-answers and to staff: a choice's label, not its code."""
+    if value in (None, "", []):
+        return "Not given"
+    if isinstance(form_field, RadioField | SelectField):
+        for choice in form_field.choices or []:
+            if choice.value == value:
+                return str(choice.label)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    key: str
+    value: str
+    page: str | None  # the page a "Change" link goes back to; None for no link
+
+
+@dataclass(frozen=True)
+class Page:
+    """One question page. ``name`` is its URL segment; ``title`` its heading and page title."""
+
+    name: str
+    title: str
+    form: type[FlaskForm]
+    condition: Callable[[Answers], bool] | None = None
+    template: str = "public/journey/question.html"
+    enctype: str = "application/x-www-form-urlencoded"
+    # Whether the answers can hold personal data: if not, "check progress" shows them with the reference alone.
+    personal: bool = True
+    # How the stored answer reads on check-answers; by default a row per field, labelled as on the page.
+    summarise: Callable[[Mapping[str, Any]], list[SummaryRow]] | None = None
+
+    def applies(self, answers: Answers) -> bool:
+        return self.condition is None or self.condition(answers)
+
+    def is_complete(self, answers: Answers) -> bool:
+        return self.name in answers
+
+    def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
+        """The page's form: from the request on a POST, else filled with what is stored."""
+        if request.method != "POST":
+            kwargs.setdefault("data", dict(answers.get(self.name) or {}))
+        return self.form(**kwargs)
+
+    def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
+        """What the page stores in the draft when its form is valid."""
+        return {name: json_value(f.data) for name, f in form._fields.items() if name not in SKIPPED_FIELDS}
+
+    def discard(self, stored: Mapping[str, Any]) -> None:
+        """Called when a stored answer is dropped (the page no longer applies, or the draft ends)."""
+
+    def exit_reference(self, stored: Mapping[str, Any]) -> str | None:
+        """A reference the resident said this repeats: when given, the journey ends there."""
+        return None
+
+    def context(self, answers: Answers) -> dict[str, Any]:
+        """Extra variables for the page's template."""
+        return {}
+
+    def attachments(self, stored: Mapping[str, Any]) -> list[Any]:
+        """Files the stored answer holds (webapp.uploads.StoredPhoto), kept with the submission."""
+        return []
+
+    def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
+        if self.summarise is not None:
+            return self.summarise(stored)
+        form = self.form(meta={"csrf": False})
+        rows = []
+        for name, form_field in form._fields.items():
+            if name in SKIPPED_FIELDS:
+                continue
+            rows.append(
+                SummaryRow(
+                    str(form_field.label.text),
+                    display_value(form_field, stored.get(name)),
+                    self.name,
+                )
+            )
+        return rows
+
+
+@dataclass(frozen=True)
+class Record:
+    """The columns a submission is filed under: what queues filter and sort on, and how to reach the resident."""
+
+    category: str | None = None
+    area: str | None = None
+    street: str | None = None
+    postcode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    slug: str
+    title: str
+    topic: str
+    summary_text: str  # one line for the service list
+    reference_prefix: str  # two capital letters, e.g. RP
+    pages: tuple[Page, ...]
+    record: Callable[[Answers], Record]
+    classification: str = "OFFICIAL"
+    retention: timedelta = timedelta(days=365 * 2)
+    start_template: str = "public/journey/start.html"
+    what_you_need: tuple[str, ...] = ()
+    submit_label: str = "Submit"
+    confirmation_title: str = "Submitted"
+    what_happens_next: str = ""
+    noun: str = "request"  # "report", "application": used in headings and emails
+    # Optional: the open submissions this one may repeat, shown before the resident goes on.
+    find_similar: Callable[[Answers], list[Any]] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.classification not in CLASSIFICATIONS:
+            raise ValueError(f"{self.slug}: classification must be one of {CLASSIFICATIONS}")
+        if len(self.reference_prefix) != 2 or not self.reference_prefix.isupper():
+            raise ValueError(f"{self.slug}: reference_prefix must be two capital letters")
+        names = [page.name for page in self.pages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.slug}: page names must be unique")
+
+    def page(self, name: str) -> Page | None:
+        return next((page for page in self.pages if page.name == name), None)
+
+
+class Catalogue:
+    def __init__(self, services: list[Service] | None = None):
+        self._services: dict[str, Service] = {}
+        for service in services or []:
+            self.register(service)
+
+    def register(self, service: Service) -> None:
+        if service.slug in self._services:
+            raise ValueError(f"two services are called {service.slug!r}")
+        self._services[service.slug] = service
+
+    def get(self, slug: str) -> Service | None:
+        return self._services.get(slug)
+
+    def __iter__(self) -> Iterator[Service]:
+        return iter(self._services.values())
+
+    def by_topic(self) -> dict[str, list[Service]]:
+        topics: dict[str, list[Service]] = {}
+        for service in sorted(self._services.values(), key=lambda s: (s.topic, s.title)):
+            topics.setdefault(service.topic, []).append(service)
+        return topics
+
+
+def discover(package: str = "forms") -> Catalogue:
+    """Every module of the forms package that defines SERVICE (modules starting with _ are helpers)."""
+    catalogue = Catalogue()
+    module = importlib.import_module(package)
+    for info in pkgutil.iter_modules(module.__path__):
+        if info.name.startswith("_"):
+            continue
+        service = getattr(importlib.import_module(f"{package}.{info.name}"), "SERVICE", None)
+        if isinstance(service, Service):
+            catalogue.register(service)
+    return catalogue

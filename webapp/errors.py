@@ -1,0 +1,53 @@
+"""GOV.UK-style error pages. Views raise; these handlers answer."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from webapp.journeys import DraftMissing, Incomplete
+
+log = logging.getLogger(__name__)
+
+PAGES = {
+    400: "errors/400.html",
+    404: "errors/404.html",
+    405: "errors/404.html",
+    413: "errors/413.html",
+    429: "errors/429.html",
+}
+
+
+def http_error(error: HTTPException):
+    template = PAGES.get(error.code or 500)
+    if template is None:
+        return error
+    return render_template(template, error=error), error.code
+
+
+def csrf_error(error: CSRFError):
+    return render_template("errors/session-expired.html"), 400
+
+
+def draft_missing(error: DraftMissing):
+    return render_template("public/journey/start-again.html", service=error.service)
+
+
+def incomplete(error: Incomplete):
+    return redirect(url_for("public.question", slug=request.view_args["slug"], page_name=error.page.name))
+
+
+def server_error(error: Exception):
+    log.exception("unhandled error", exc_info=getattr(error, "original_exception", error))
+    return render_template("errors/500.html"), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(DraftMissing, draft_missing)
+    app.register_error_handler(Incomplete, incomplete)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(500, server_error)

@@ -1,0 +1,264 @@
+"""The journey engine: one for every service and every face (residents online, agents on the phone).
+
+A draft row holds the answers; the browser holds only the draft's id in its signed session cookie.
+The engine decides which page comes next, what check-answers shows, and turns a draft into a
+submission exactly once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, session, url_for
+from sqlalchemy.exc import IntegrityError
+
+from webapp import notifications, routing, submissions
+from webapp.catalogue import Answers, Page, Service, SummaryRow
+from webapp.extensions import db
+from webapp.geo import street_key
+from webapp.models import Attachment, CaseEvent, Channel, Draft, Status, Submission, utcnow
+
+SESSION_KEY = "drafts"
+REFERENCE_ATTEMPTS = 5
+
+
+class JourneyError(Exception):
+    """Raised by the engine; registered handlers turn these into GOV.UK pages."""
+
+
+class DraftMissing(JourneyError):
+    def __init__(self, service: Service):
+        super().__init__(f"no live draft for {service.slug}")
+        self.service = service
+
+
+class Incomplete(JourneyError):
+    def __init__(self, page: Page):
+        super().__init__(f"page {page.name} is not answered")
+        self.page = page
+
+
+def start(service: Service, channel: Channel = Channel.ONLINE) -> Draft:
+    """A new, empty draft for this browser, replacing any earlier one for the same service."""
+    now = utcnow()
+    draft = Draft(
+        id=uuid.uuid4().hex,
+        service_slug=service.slug,
+        answers={},
+        channel=channel,
+        created_at=now,
+        expires_at=now + current_app.config["DRAFT_LIFETIME"],
+    )
+    db.session.add(draft)
+    db.session.commit()
+    session.permanent = True
+    session[SESSION_KEY] = {**session.get(SESSION_KEY, {}), service.slug: draft.id}
+    return draft
+
+
+def load(service: Service) -> Draft:
+    draft_id = session.get(SESSION_KEY, {}).get(service.slug)
+    draft = db.session.get(Draft, draft_id) if draft_id else None
+    if draft is None or draft.service_slug != service.slug or draft.expires_at <= utcnow():
+        raise DraftMissing(service)
+    return draft
+
+
+def answers_of(draft: Draft) -> Answers:
+    return Answers(draft.answers)
+
+
+def applicable(service: Service, answers: Answers) -> list[Page]:
+    return [page for page in service.pages if page.applies(answers)]
+
+
+def first_incomplete(service: Service, answers: Answers) -> Page | None:
+    return next((page for page in applicable(service, answers) if not page.is_complete(answers)), None)
+
+
+def may_visit(service: Service, answers: Answers, page: Page) -> bool:
+    """A page can be seen once it applies and every page before it is answered (no skipping ahead by URL)."""
+    for candidate in applicable(service, answers):
+        if candidate is page:
+            return True
+        if not candidate.is_complete(answers):
+            return False
+    return False
+
+
+def exit_page(service: Service, answers: Answers) -> Page | None:
+    """The page on which the resident said this repeats an existing submission, if they did."""
+    return next((p for p in service.pages if p.name in answers and p.exit_reference(answers[p.name])), None)
+
+
+def after(service: Service, answers: Answers, page: Page, changing: bool) -> Page | None:
+    """The page that follows ``page``; None means check answers. When changing an answer, go straight
+    back to check answers unless the change made another page need answering."""
+    if changing:
+        return first_incomplete(service, answers)
+    pages = applicable(service, answers)
+    following = pages[pages.index(page) + 1 :] if page in pages else pages
+    return following[0] if following else first_incomplete(service, answers)
+
+
+def save(draft: Draft, service: Service, page: Page, form) -> None:
+    answers = answers_of(draft)
+    stored = dict(draft.answers)
+    stored[page.name] = page.save(form, answers)
+    # A changed answer can make pages stop applying (say, pothole details for fly-tipping): drop theirs.
+    updated = Answers(stored)
+    for other in service.pages:
+        if other.name in stored and other is not page and not other.applies(updated):
+            other.discard(stored.pop(other.name))
+    draft.answers = stored
+    db.session.commit()
+
+
+def summary(service: Service, answers: Answers) -> list[SummaryRow]:
+    rows: list[SummaryRow] = []
+    for page in applicable(service, answers):
+        if page.name in answers:
+            rows.extend(page.summary(answers[page.name]))
+    return rows
+
+
+def submitted_summary(service: Service, submission: Submission, personal: bool) -> list[SummaryRow]:
+    """What a submission's answers say, without "Change" links; only pages free of personal data unless
+    ``personal`` (the resident proved it is theirs)."""
+    answers = Answers(submission.answers)
+    rows: list[SummaryRow] = []
+    for page in service.pages:
+        if page.name in answers and (personal or not page.personal):
+            rows.extend(SummaryRow(row.key, row.value, None) for row in page.summary(answers[page.name]))
+    return rows
+
+
+def end(draft: Draft, service: Service) -> None:
+    """Drop a draft that will not become a submission, and anything it uploaded."""
+    for page in service.pages:
+        if page.name in draft.answers:
+            page.discard(draft.answers[page.name])
+    db.session.delete(draft)
+    db.session.commit()
+    session.get(SESSION_KEY, {}).pop(service.slug, None)
+    session.modified = True
+
+
+def submit(draft: Draft, service: Service, agent_id: int | None = None) -> Submission:
+    """Turn the draft into a submission, once: a second submit of the same draft returns the first one."""
+    draft_id = draft.id
+    for _ in range(REFERENCE_ATTEMPTS):
+        existing = submissions.get_by_draft(draft_id)
+        if existing is not None:
+            return existing
+        try:
+            submission = _file(draft, service, agent_id)
+            db.session.commit()
+        except IntegrityError:
+            # Another request submitted this draft first, or (rarely) the reference was taken: look again.
+            db.session.rollback()
+            draft = db.session.get(Draft, draft_id) or draft
+            continue
+        notifications.send_queued()
+        return submission
+    raise RuntimeError(f"could not file draft {draft_id} after {REFERENCE_ATTEMPTS} attempts")
+
+
+def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
+    answers = answers_of(draft)
+    missing = first_incomplete(service, answers)
+    if missing is not None:
+        raise Incomplete(missing)
+    pages = applicable(service, answers)
+    kept = {page.name: answers[page.name] for page in pages}
+    record = service.record(Answers(kept))
+    decision = routing.route(service.slug, record.category, record.area)
+    now: datetime = utcnow()
+    submission = Submission(
+        reference=submissions.new_reference(service.reference_prefix),
+        draft_id=draft.id,
+        service_slug=service.slug,
+        category=record.category,
+        status=Status.RECEIVED,
+        channel=draft.channel,
+        agent_id=agent_id,
+        queue=decision.queue,
+        routing_rule=decision.rule,
+        classification=service.classification,
+        retain_until=now + service.retention,
+        answers=kept,
+        street=record.street,
+        street_key=street_key(record.street),
+        area=record.area,
+        postcode=record.postcode,
+        latitude=record.latitude,
+        longitude=record.longitude,
+        contact_name=record.contact_name,
+        contact_email=record.contact_email,
+        contact_phone=record.contact_phone,
+        created_at=now,
+    )
+    db.session.add(submission)
+    for page in pages:
+        for photo in page.attachments(kept[page.name]):
+            submission.attachments.append(
+                Attachment(
+                    stored_id=photo.id,
+                    filename=photo.filename,
+                    content_type=photo.content_type,
+                    extension=photo.extension,
+                    size=photo.size,
+                    width=photo.width,
+                    height=photo.height,
+                )
+            )
+    submission.events.append(
+        CaseEvent(
+            kind="submitted",
+            public=False,
+            body=decision.reason,
+            data={"queue": decision.queue.slug, "rule": decision.rule.name if decision.rule else None},
+            created_at=now,
+        )
+    )
+    db.session.flush()
+    draft.submission_id = submission.id
+    if record.contact_email:
+        notifications.queue_email(
+            record.contact_email,
+            "submission-received",
+            submission,
+            name=record.contact_name or "resident",
+            service=service.title,
+            noun=service.noun,
+            reference=submission.reference,
+            what_happens_next=service.what_happens_next,
+            progress_url=url_for("public.check_progress", _external=True),
+        )
+    return submission
+
+
+@dataclass(frozen=True)
+class Followed:
+    submission: submissions.Submission
+    email: str | None
+
+
+def follow_existing(draft: Draft, service: Service, reference: str, email: str | None) -> Followed:
+    """The resident's problem is already reported: sign them up for its updates and end their draft."""
+    original = submissions.get_by_reference(reference)
+    if original is None:
+        raise DraftMissing(service)
+    if email and submissions.follow(original, email):
+        notifications.queue_email(
+            email,
+            "following-report",
+            original,
+            reference=original.reference,
+            progress_url=url_for("public.check_progress", _external=True),
+        )
+    end(draft, service)
+    notifications.send_queued()
+    return Followed(original, email)

@@ -1,0 +1,233 @@
+"""The database tables, as SQLAlchemy 2.0 typed models. Schema changes go through migrations/."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Timezone-aware datetimes on both databases (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Status(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    AWAITING_INFORMATION = "awaiting_information"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    DUPLICATE = "duplicate"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.AWAITING_PAYMENT: "Awaiting payment",
+    Status.RECEIVED: "Received",
+    Status.IN_PROGRESS: "In progress",
+    Status.AWAITING_INFORMATION: "Waiting for more information",
+    Status.RESOLVED: "Fixed or resolved",
+    Status.CLOSED: "Closed",
+    Status.DUPLICATE: "Already reported",
+}
+OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_INFORMATION)
+
+
+class Channel(enum.StrEnum):
+    ONLINE = "online"
+    PHONE = "phone"
+
+
+class Queue(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoutingRule(db.Model):
+    """Sends submissions that match every non-empty criterion to a queue. The most specific rule wins."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    service_slug: Mapped[str | None] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(120))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    queue: Mapped[Queue] = relationship()
+
+
+class Draft(db.Model):
+    """Answers in progress. The browser holds only this row's id, signed, in its session cookie."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service_slug: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.ONLINE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
+
+
+class Submission(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # One submission per draft, enforced by the database, so a replayed submit cannot make two.
+    draft_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    service_slug: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    agent_id: Mapped[int | None] = mapped_column(Integer)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
+    routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
+    classification: Mapped[str] = mapped_column(String(32))
+    retain_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    street: Mapped[str | None] = mapped_column(String(200))
+    street_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    area: Mapped[str | None] = mapped_column(String(120))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    latitude: Mapped[float | None] = mapped_column(Float, index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    queue: Mapped[Queue] = relationship()
+    routing_rule: Mapped[RoutingRule | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="submission", order_by="Attachment.id")
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="submission", order_by="CaseEvent.id")
+
+    __table_args__ = (
+        # Queue pages filter by queue and status and sort by age.
+        Index(
+            "ix_submission_queue_status_created",
+            "queue_id",
+            "status",
+            "created_at",
+            "id",
+        ),
+        # Possible-duplicate look-ups: same service and category, recent.
+        Index(
+            "ix_submission_service_category_created",
+            "service_slug",
+            "category",
+            "created_at",
+        ),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+    @property
+    def is_anonymous(self) -> bool:
+        return not self.contact_email
+
+
+class Attachment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    stored_id: Mapped[str] = mapped_column(String(32), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    extension: Mapped[str] = mapped_column(String(8))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+class CaseEvent(db.Model):
+    """A submission's history: status changes, notes and public updates."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="events")
+
+
+class Follower(db.Model):
+    """Someone who asked for a report's updates without making a report of their own."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+
+    __table_args__ = (Index("uq_follower_submission_email", "submission_id", "email", unique=True),)
+
+
+class Notification(db.Model):
+    """The outbox: every message the council sends, what it said, and whether it went."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    to: Mapped[str] = mapped_column(String(320))
+    template: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    submission: Mapped[Submission | None] = relationship()

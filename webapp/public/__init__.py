@@ -1,0 +1,7 @@
+"""The residents' face: the service list, journeys, check progress and the site's own pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from webapp.public import views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,128 @@
+"""Queries about submissions, in one place: references, similar open reports, progress look-ups."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.geo import box_around, distance_metres
+from webapp.models import OPEN_STATUSES, CaseEvent, Follower, Submission, utcnow
+
+# No 0/O, 1/I/L or U/V/W, which are misread or misheard: safe to say on the phone and type from a letter.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTXYZ"
+SIMILAR_RADIUS_METRES = 50
+SIMILAR_WITHIN = timedelta(days=30)
+SIMILAR_LIMIT = 5
+
+
+def new_reference(prefix: str) -> str:
+    """``RP-7K3F-9QX2``: 8 random characters (about 38 bits), so references cannot be guessed."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+def normalise_reference(value: str) -> str:
+    """What people type, in any case, with spaces or without the dashes, read as the reference."""
+    compact = "".join(ch for ch in value.upper() if ch.isalnum())
+    if len(compact) != 10:
+        return value.strip().upper()
+    return f"{compact[:2]}-{compact[2:6]}-{compact[6:]}"
+
+
+def get_by_reference(reference: str) -> Submission | None:
+    return db.session.scalar(select(Submission).where(Submission.reference == normalise_reference(reference)))
+
+
+def get_by_draft(draft_id: str) -> Submission | None:
+    return db.session.scalar(select(Submission).where(Submission.draft_id == draft_id))
+
+
+@dataclass(frozen=True)
+class Similar:
+    submission: Submission
+    distance: float | None  # metres, when both have a map position
+
+    def __getattr__(self, name: str):
+        return getattr(self.submission, name)
+
+
+def find_similar_open(
+    *,
+    service_slug: str,
+    category: str | None,
+    street_key: str | None,
+    latitude: float | None,
+    longitude: float | None,
+) -> list[Similar]:
+    """Open reports of the same kind from the last 30 days: within 50 metres when we have a map
+    position, else on the same street. Nearest (or newest) first."""
+    if not category:
+        return []
+    query = select(Submission).where(
+        Submission.service_slug == service_slug,
+        Submission.category == category,
+        Submission.status.in_([status.value for status in OPEN_STATUSES]),
+        Submission.created_at >= utcnow() - SIMILAR_WITHIN,
+    )
+    if latitude is not None and longitude is not None:
+        south, west, north, east = box_around(latitude, longitude, SIMILAR_RADIUS_METRES)
+        query = query.where(
+            Submission.latitude.between(south, north),
+            Submission.longitude.between(west, east),
+        )
+        found = [
+            Similar(s, distance_metres(latitude, longitude, s.latitude, s.longitude)) for s in db.session.scalars(query)
+        ]
+        found = [similar for similar in found if similar.distance <= SIMILAR_RADIUS_METRES]
+        return sorted(found, key=lambda similar: similar.distance)[:SIMILAR_LIMIT]
+    if not street_key:
+        return []
+    query = query.where(Submission.street_key == street_key).order_by(Submission.created_at.desc())
+    return [Similar(s, None) for s in db.session.scalars(query.limit(SIMILAR_LIMIT))]
+
+
+def public_updates(submission: Submission) -> list[CaseEvent]:
+    return [event for event in submission.events if event.public]
+
+
+def follow(submission: Submission, email: str) -> bool:
+    """Add a follower for a report's updates. False when that email already follows it."""
+    email = email.strip().lower()
+    exists = db.session.scalar(
+        select(func.count())
+        .select_from(Follower)
+        .where(Follower.submission_id == submission.id, Follower.email == email)
+    )
+    if exists:
+        return False
+    db.session.add(Follower(submission=submission, email=email))
+    return True
+
+
+@dataclass(frozen=True)
+class ProgressLookup:
+    submission: Submission | None = None
+    personal: bool = False  # the email matched, so the resident's own details may be shown
+    error: str | None = None
+
+
+NOT_FOUND = "No report matches that reference and email address. Check them and try again"
+
+
+def find_for_progress(reference: str, email: str | None) -> ProgressLookup:
+    """Reference and email show everything; a reference alone works only for an anonymous report
+    and shows no personal data."""
+    submission = get_by_reference(reference)
+    if submission is None:
+        return ProgressLookup(error=NOT_FOUND)
+    if submission.contact_email is None:
+        return ProgressLookup(submission, personal=False)
+    if not email:
+        return ProgressLookup(error="Enter the email address you gave when you made this report")
+    if email.strip().casefold() != submission.contact_email.casefold():
+        return ProgressLookup(error=NOT_FOUND)
+    return ProgressLookup(submission, personal=True)

@@ -1,0 +1,120 @@
+"""Jinja set-up shared by every face."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Undefined
+from jinja2.utils import missing
+
+LONDON = ZoneInfo("Europe/London")
+
+
+OUR_TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
+
+
+def _rendering_our_template() -> bool:
+    """True when the innermost template being rendered is one of ours, not a GOV.UK macro.
+    Compiled templates keep their file name, so the nearest frame from a template file tells."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.endswith(".html"):
+            return filename.startswith(OUR_TEMPLATES)
+        frame = frame.f_back
+    return False
+
+
+class StrictNamesUndefined(Undefined):
+    """In our templates, a variable that was never passed fails loudly, so a test catches it instead of the
+    page rendering blank. Missing keys and attributes stay empty (optional macro params are tested that way),
+    and the GOV.UK macros, which rely on lenient names, keep Jinja's default behaviour."""
+
+    __slots__ = ()
+
+    def _is_name(self) -> bool:
+        # Jinja passes a macro an undefined ``caller`` when it is not used with {% call %}: that is fine.
+        return (
+            self._undefined_obj is missing
+            and self._undefined_hint != "No caller defined"
+            and _rendering_our_template()
+        )
+
+    def __str__(self) -> str:
+        if self._is_name():
+            self._fail_with_undefined_error()
+        return ""
+
+    def __bool__(self) -> bool:
+        if self._is_name():
+            self._fail_with_undefined_error()
+        return False
+
+    def __iter__(self) -> Any:
+        if self._is_name():
+            self._fail_with_undefined_error()
+        return iter(())
+
+    def __len__(self) -> int:
+        if self._is_name():
+            self._fail_with_undefined_error()
+        return 0
+
+
+HIDDEN_TYPES = ("CSRFTokenField", "HiddenField", "SubmitField")
+FIELDSET_TYPES = ("RadioField", "GovRadioField", "SelectMultipleField", "DateField")
+
+
+def visible_fields(form: Any) -> list[Any]:
+    return [field for field in form if field.type not in HIDDEN_TYPES]
+
+
+def field_params(field: Any, heading: str | None = None, size: str = "m", label: str | None = None) -> dict[str, Any]:
+    """The GOV.UK macro params for a field: its own (render_kw["params"]), plus the page heading when the
+    field is the page's only question (its label or legend then is the h1), or a legend size otherwise."""
+    params = dict((field.render_kw or {}).get("params", {}))
+    fieldset = field.type in FIELDSET_TYPES
+    if heading:
+        if fieldset:
+            legend = {"text": heading, "isPageHeading": True, "classes": "govuk-fieldset__legend--l"}
+            params["fieldset"] = {"legend": legend}
+        else:
+            params["label"] = {"text": heading, "isPageHeading": True, "classes": "govuk-label--l"}
+    elif fieldset:
+        legend = {"text": label or field.label.text, "classes": f"govuk-fieldset__legend--{size}"}
+        params["fieldset"] = {"legend": legend}
+    elif label:
+        params["label"] = {"text": label}
+    return params
+
+
+def _local(value: Any) -> Any:
+    return value.astimezone(LONDON) if getattr(value, "tzinfo", None) else value
+
+
+def govuk_date(value: Any) -> str:
+    """``21 November 2026``, as the GOV.UK style guide writes dates, in UK time."""
+    value = _local(value)
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def govuk_datetime(value: Any) -> str:
+    """``21 November 2026 at 3:04pm``."""
+    if not value:
+        return ""
+    value = _local(value)
+    hour = value.hour % 12 or 12
+    return f"{govuk_date(value)} at {hour}:{value:%M}{'am' if value.hour < 12 else 'pm'}"
+
+
+def init_app(app: Any) -> None:
+    app.jinja_env.undefined = StrictNamesUndefined
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.add_template_global(visible_fields)
+    app.add_template_global(field_params)
+    app.add_template_filter(govuk_date)
+    app.add_template_filter(govuk_datetime)
