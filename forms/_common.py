@@ -11,8 +11,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
 from wtforms import EmailField, Field, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    DataRequired,
     Email,
-    InputRequired,
     Length,
     Optional,
     StopValidation,
@@ -22,8 +22,9 @@ from wtforms.validators import (
 from webapp.geo import in_box, normalise_postcode
 
 
-def required(message: str) -> InputRequired:
-    return InputRequired(message=message)
+def required(message: str) -> DataRequired:
+    """Present and not just spaces."""
+    return DataRequired(message=message)
 
 
 class UKPostcode:

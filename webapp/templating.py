@@ -38,9 +38,7 @@ class StrictNamesUndefined(Undefined):
     def _is_name(self) -> bool:
         # Jinja passes a macro an undefined ``caller`` when it is not used with {% call %}: that is fine.
         return (
-            self._undefined_obj is missing
-            and self._undefined_hint != "No caller defined"
-            and _rendering_our_template()
+            self._undefined_obj is missing and self._undefined_hint != "No caller defined" and _rendering_our_template()
         )
 
     def __str__(self) -> str:

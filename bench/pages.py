@@ -1,0 +1,235 @@
+"""Benchmark (not a test): the in-process time of every page of the pothole journey, through Flask's test client.
+
+    .venv/bin/python bench/pages.py [--repeat N] [--submits R] [--json]
+    .venv/bin/python bench/pages.py --database-url postgresql+psycopg://... --i-know-this-wipes
+
+Warm-up journeys are submitted first, so the "already-reported" page (shown when similar open reports
+exist) is part of the timed journey, and check-progress has a reference to look up. Every response's
+status is checked, so a broken page fails the run instead of being timed as fast.
+"""
+# ruff: noqa: E402  (the repository root goes on sys.path before the app's imports)
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import MetaData, make_url, select, text
+from werkzeug.test import TestResponse
+
+from webapp import create_app, routing
+from webapp.config import TestingConfig
+from webapp.extensions import db
+from webapp.models import Submission
+
+BASE = "/services/report-a-road-problem"
+EMAIL = "sam@example.com"
+ANSWERS: dict[str, dict[str, str]] = {  # valid answers, as in tests/journey_helpers.DEFAULTS
+    "what-is-the-problem": {"category": "pothole"},
+    "where-is-it": {"street": "Briggate", "area": "City Centre", "landmark": "By number 24", "postcode": "ls1 6hd"},
+    "describe-it": {"description": "A deep pothole in the middle of the lane."},
+    "pothole-details": {"size": "medium", "position": "road"},
+    "photo": {},
+    "already-reported": {"duplicate_of": "none"},
+    "get-updates": {"contact": "named"},
+    "your-details": {"name": "Sam Resident", "email": EMAIL, "phone": "01632 960 001"},
+}
+
+
+@dataclass
+class Row:
+    page: str
+    method: str
+    status: int
+    median_ms: float
+    p90_ms: float
+    min_ms: float
+    per_second: float
+
+    def cells(self) -> list[str]:
+        times = (self.median_ms, self.p90_ms, self.min_ms)
+        return [self.page, self.method, str(self.status), *(f"{ms:.3f}" for ms in times), f"{self.per_second:.1f}"]
+
+
+def summarise(page: str, method: str, status: int, samples_ns: list[int]) -> Row:
+    ms = sorted(ns / 1e6 for ns in samples_ns)
+    median, p90 = statistics.median(ms), ms[max(0, math.ceil(0.9 * len(ms)) - 1)]  # p90 by nearest rank
+    return Row(page, method, status, round(median, 3), round(p90, 3), round(ms[0], 3), round(1000 / median, 1))
+
+
+class Bench:
+    def __init__(self, client: FlaskClient, repeat: int) -> None:
+        self.client, self.repeat, self.rows = client, repeat, []
+
+    def request(self, method: str, url: str, expected: int, data: dict | None = None) -> tuple[TestResponse, int]:
+        """One request, its body read; fails loudly on an unexpected status. Returns it and its time in ns."""
+        start = time.perf_counter_ns()
+        response = self.client.open(url, method=method, data=data)
+        response.get_data()
+        elapsed = time.perf_counter_ns() - start
+        if response.status_code != expected:
+            body = response.get_data(as_text=True)
+            title = re.search(r"<title>\s*(.*?)\s*</title>", body, re.S)
+            errors = re.findall(r'<a href="#[^"]*">([^<]+)</a>', body.split("govuk-error-summary__list")[-1][:2000])
+            raise SystemExit(
+                f"UNEXPECTED STATUS: {method} {url} gave {response.status_code}, expected {expected}; "
+                f"location={response.location!r} title={title and title.group(1)!r} errors={errors if title else body}"
+            )
+        return response, elapsed
+
+    def time(self, page: str, method: str, url: str, expected: int, data: dict | None = None) -> TestResponse:
+        samples: list[int] = []
+        for _ in range(self.repeat):
+            response, elapsed = self.request(method, url, expected, data)
+            samples.append(elapsed)
+        self.rows.append(summarise(page, method, response.status_code, samples))
+        return response
+
+
+def walk(bench: Bench, timed: bool = False) -> str:
+    """Start a draft and answer each page the journey asks for, timing each if ``timed``. Returns check-answers."""
+    location = bench.request("GET", f"{BASE}/start", 302)[0].location
+    while not location.endswith("/check-answers"):
+        page = urlsplit(location).path.rsplit("/", 1)[-1]
+        if page not in ANSWERS:
+            raise SystemExit(f"the journey asked an unexpected page: {location}")
+        if timed:
+            bench.time(page, "GET", location, 200)
+            response = bench.time(page, "POST", location, 302, ANSWERS[page])
+        else:
+            response = bench.request("POST", location, 302, ANSWERS[page])[0]
+        location = response.location
+    return location
+
+
+def time_submits(bench: Bench, rounds: int) -> None:
+    """A draft can be submitted once; so each submit timed is the end of a fresh journey."""
+    first: list[int] = []
+    again: list[int] = []
+    for _ in range(rounds):
+        check_answers = walk(bench)
+        first.append(bench.request("POST", check_answers, 302)[1])
+        again.append(bench.request("POST", check_answers, 302)[1])
+    bench.rows.append(summarise("check-answers (submit)", "POST", 302, first))
+    bench.rows.append(summarise("check-answers (submit again)", "POST", 302, again))
+
+
+def warm_up(app: Flask, client: FlaskClient) -> str:
+    """Every kind of request, untimed (templates compile on first use). Returns the reference of the report sent."""
+    warm = Bench(client, repeat=3)
+    for url in ("/", BASE, "/check-progress", "/healthz"):
+        warm.time(url, "GET", url, 200)
+    for _ in range(2):  # the second journey meets "already-reported", as the first report now exists
+        warm.request("POST", walk(warm, timed=True), 302)
+    warm.time("confirmation", "GET", f"{BASE}/confirmation", 200)
+    with app.app_context():
+        reference = db.session.scalar(select(Submission.reference).order_by(Submission.id.desc()))
+    warm.time("/check-progress", "POST", "/check-progress", 200, {"reference": reference, "email": EMAIL})
+    return reference
+
+
+def run(app: Flask, repeat: int, submits: int) -> list[Row]:
+    bench = Bench(app.test_client(), repeat)
+    reference = warm_up(app, bench.client)
+    bench.time("/ (service list)", "GET", "/", 200)
+    bench.time("start page", "GET", BASE, 200)
+    bench.time("start (new draft)", "GET", f"{BASE}/start", 302)
+    check_answers = walk(bench, timed=True)
+    bench.time("check-answers", "GET", check_answers, 200)
+    time_submits(bench, submits)
+    bench.time("confirmation", "GET", f"{BASE}/confirmation", 200)
+    bench.time("/check-progress", "GET", "/check-progress", 200)
+    bench.time("/check-progress", "POST", "/check-progress", 200, {"reference": reference, "email": EMAIL})
+    bench.time("/healthz", "GET", "/healthz", 200)
+    return bench.rows
+
+
+def build_app(url: str, uploads: Path, wipe_first: bool) -> Flask:
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = url
+    config.UPLOAD_DIR = str(uploads)
+    config.RATELIMIT_ENABLED = False
+    config.WTF_CSRF_ENABLED = False  # CSRF is not what we time
+    config.SERVER_NAME = "localhost"
+    app = create_app(config)
+    with app.app_context():
+        if wipe_first and db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        elif wipe_first:
+            (existing := MetaData()).reflect(db.engine)
+            existing.drop_all(db.engine)
+        upgrade()
+        routing.load_seed()
+        db.session.commit()
+    return app
+
+
+def table(rows: list[Row]) -> str:
+    header = ["page", "method", "status", "median ms", "p90 ms", "min ms", "req/s"]
+    cells = [row.cells() for row in rows]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+
+    def fmt(line: list[str]) -> str:  # text columns left-aligned, numbers right-aligned
+        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
+
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, cells)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=200, help="requests timed per row (default 200)")
+    parser.add_argument("--submits", type=int, help="journeys submitted to time the submit (default: --repeat)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--database-url", help="use this database instead of a temporary SQLite file: it is WIPED")
+    parser.add_argument("--i-know-this-wipes", action="store_true", help="needed with --database-url")
+    args = parser.parse_args()
+    if args.database_url and not args.i_know_this_wipes:
+        parser.error("--database-url drops every table in that database: add --i-know-this-wipes to go ahead")
+    if args.repeat < 1 or (args.submits is not None and args.submits < 1):
+        parser.error("--repeat and --submits must be at least 1")
+    submits = args.submits or args.repeat
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        app = build_app(url, Path(tmp) / "uploads", wipe_first=bool(args.database_url))
+        rows = run(app, args.repeat, submits)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    meta: dict[str, Any] = {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "database": make_url(url).render_as_string(hide_password=True),
+        "repeat": args.repeat,
+        "submits": submits,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if args.json:
+        print(json.dumps({**meta, "rows": [asdict(row) for row in rows]}, indent=2))
+    else:
+        print("  ".join(f"{key}={value}" for key, value in meta.items()))
+        print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

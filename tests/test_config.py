@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from webapp import config
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL"):
+        config.load("production")
+
+
+def test_production_takes_its_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://council@db/council")
+    settings = config.load("production")
+    assert settings.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://council@db/council"
+    assert settings.SESSION_COOKIE_SECURE is True
+
+
+def test_an_unknown_environment_is_refused():
+    with pytest.raises(RuntimeError, match="APP_ENV"):
+        config.load("staging-ish")
+
+
+def test_the_bounding_box_is_checked():
+    assert config._bbox("53.69,-1.80,53.95,-1.29") == (53.69, -1.80, 53.95, -1.29)
+    with pytest.raises(ValueError):
+        config._bbox("53.95,-1.80,53.69,-1.29")
