@@ -16,11 +16,15 @@ help: ## List the targets
 run: setup migrate seed ## Set everything up and serve the site on http://127.0.0.1:5000 (SQLite, sandbox services)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-setup: $(VENV)/.installed assets ## Create the venv and install pinned Python packages and GOV.UK Frontend assets
+setup: $(VENV)/.runtime assets ## Create the venv and install the pinned packages and GOV.UK Frontend assets
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -40,18 +44,18 @@ migrate: setup ## Apply the database migrations
 seed: migrate ## Load queues, routing rules and demo data
 	$(FLASK) seed
 
-lint: $(VENV)/.installed ## ruff check and format check
+lint: $(VENV)/.dev ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(VENV)/.installed ## Format the code with ruff
+format: $(VENV)/.dev ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup lint ## The whole suite (set TEST_DATABASE_URL to run the database tests on PostgreSQL too)
+test: setup $(VENV)/.dev lint ## The whole suite (set TEST_DATABASE_URL to run the database tests on PostgreSQL too)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup ## Print the in-process time of every page of the journeys
+bench: setup $(VENV)/.dev ## Print the in-process time of every page of the journeys
 	$(PY) bench/pages.py
 
 clean: ## Remove the venv, node_modules and built assets
