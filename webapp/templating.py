@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Undefined
+from markupsafe import Markup, escape
 from jinja2.utils import missing
 
 LONDON = ZoneInfo("Europe/London")
@@ -93,6 +94,11 @@ def _local(value: Any) -> Any:
     return value.astimezone(LONDON) if getattr(value, "tzinfo", None) else value
 
 
+def lines(value: Any) -> Markup:
+    """Text whose line breaks show, escaped: for addresses and descriptions in summary lists."""
+    return Markup("<br>").join(escape(line) for line in str(value).split("\n"))
+
+
 def govuk_date(value: Any) -> str:
     """``21 November 2026``, as the GOV.UK style guide writes dates, in UK time."""
     value = _local(value)
@@ -114,5 +120,6 @@ def init_app(app: Any) -> None:
     app.jinja_env.lstrip_blocks = True
     app.add_template_global(visible_fields)
     app.add_template_global(field_params)
+    app.add_template_filter(lines)
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
