@@ -29,3 +29,22 @@ def test_the_bounding_box_is_checked():
     assert config._bbox("53.69,-1.80,53.95,-1.29") == (53.69, -1.80, 53.95, -1.29)
     with pytest.raises(ValueError):
         config._bbox("53.95,-1.80,53.69,-1.29")
+
+
+def test_behind_a_trusted_proxy_the_residents_address_is_used(tmp_path):
+    from tests.conftest import make_config
+    from webapp import create_app
+
+    app = create_app(make_config("sqlite://", tmp_path, TRUSTED_PROXIES=1))
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+
+        return {"address": request.remote_addr, "secure": request.is_secure}
+
+    response = app.test_client().get(
+        "/whoami", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
+    assert response.get_json() == {"address": "203.0.113.7", "secure": True}
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")

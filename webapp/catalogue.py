@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -178,9 +178,6 @@ class Service:
     confirmation_title: str = "Submitted"
     what_happens_next: str = ""
     noun: str = "request"  # "report", "application": used in headings and emails
-    # Optional: the open submissions this one may repeat, shown before the resident goes on.
-    find_similar: Callable[[Answers], list[Any]] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.classification not in CLASSIFICATIONS:

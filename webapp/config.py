@@ -60,6 +60,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
 
     EMAIL_SENDER = _env("EMAIL_SENDER", "log")
+    # How many reverse proxies (load balancer, CDN) stand in front of the app: their X-Forwarded-For and
+    # X-Forwarded-Proto headers are then trusted, for rate limits by the resident's address and for HSTS.
+    TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0"))
     PREFERRED_URL_SCHEME = "http"
 
 

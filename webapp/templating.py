@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Undefined
-from markupsafe import Markup, escape
 from jinja2.utils import missing
+from markupsafe import Markup, escape
 
 LONDON = ZoneInfo("Europe/London")
 
