@@ -24,6 +24,7 @@ export function initLocationButtons(root) {
         { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
       );
     });
-    container.insertBefore(button, container.querySelector(".app-coordinates"));
+    const coordinates = container.querySelector(".app-coordinates");
+    coordinates.parentNode.insertBefore(button, coordinates);
   }
 }

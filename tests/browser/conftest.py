@@ -1,0 +1,231 @@
+"""Browser tests: the real app on a live local server, driven by Debian's Chromium through Playwright.
+
+Without /usr/bin/chromium (or axe-core) the tests are skipped, unless REQUIRE_BROWSER=1 (as in CI),
+when they fail instead."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.conftest import clean, make_config
+from webapp import create_app, routing
+from webapp.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+
+# A loaded CI machine can be slow: wait up to 10 s for what a resident should see (Playwright's default is 5 s).
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+# Where the "Use my current location" button puts the resident: inside the council's area.
+HOME = {"latitude": 53.7997, "longitude": -1.5492}
+
+
+def missing(what: str) -> None:
+    """Skip, or fail when the browser tests are required (REQUIRE_BROWSER=1, set in CI)."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {what}", pytrace=False)
+    pytest.skip(f"{what}; browser tests skipped (set REQUIRE_BROWSER=1 to make this a failure)")
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+    def reset(self) -> None:
+        """Empty tables with the queues and routing rules seeded, as a freshly deployed site has."""
+        clean(self.app)
+        with self.app.app_context():
+            routing.load_seed()
+            db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on 127.0.0.1:<free port>, with a migrated file SQLite database, for the whole session."""
+    tmp = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{tmp / 'live.sqlite3'}"
+    app = create_app(make_config(url, tmp, RATELIMIT_ENABLED=False, SERVER_NAME=None))
+    with app.app_context():
+        upgrade()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, f"http://127.0.0.1:{http.server_port}")
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(server: LiveServer) -> LiveServer:
+    """The live server, with an empty database for each test (so no report looks like a duplicate)."""
+    server.reset()
+    return server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Path:
+    if not AXE.exists():
+        missing(f"{AXE.relative_to(ROOT)} is missing (run npm ci)")
+    return AXE
+
+
+def console_error(message: ConsoleMessage, errors: list[str]) -> None:
+    # A page answered with 400 (a form with errors) is logged as "Failed to load resource": that is not
+    # a script error. Assets that fail to load are caught by failed_asset instead.
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        errors.append(f"console: {message.text}")
+
+
+def failed_asset(response: Response, errors: list[str]) -> None:
+    if response.request.resource_type != "document" and response.status >= 400:
+        errors.append(f"{response.status} for {response.url}")
+
+
+@pytest.fixture
+def js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A resident with JavaScript, standing on the pothole, who lets the site see their location.
+    bypass_csp lets the injected axe-core run under the site's strict Content-Security-Policy."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        geolocation=HOME,
+        permissions=["geolocation"],
+        bypass_csp=True,
+        locale="en-GB",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda message: console_error(message, errors))
+    page.on("response", lambda response: failed_asset(response, errors))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors in the browser: {errors}"
+
+
+@pytest.fixture
+def no_js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A resident whose browser runs no JavaScript at all."""
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+@dataclass
+class PageCheck:
+    number: int
+    name: str
+    path: str
+    violations: list[dict[str, Any]]
+
+    def line(self) -> str:
+        return f"{self.number:02d} {self.name:<22} {self.path:<60} axe violations: {len(self.violations)}"
+
+    def details(self) -> list[str]:
+        lines = []
+        for violation in self.violations:
+            node = violation["nodes"][0] if violation["nodes"] else {}
+            lines.append(
+                f"  [{violation['id']}] ({violation['impact']}) {violation['help']}"
+                f" - {len(violation['nodes'])} node(s); first: {node.get('target')} {node.get('html', '')[:200]}"
+            )
+        return lines
+
+
+@dataclass
+class Recorder:
+    """For each page a resident sees: a full-page screenshot and an axe-core (WCAG 2.2 AA) check.
+    Violations are collected, printed as they are found, and asserted at the end of the test."""
+
+    axe_source: Path
+    prefix: str = ""
+    screenshots: bool = True
+    checks: list[PageCheck] = field(default_factory=list)
+
+    def __call__(self, page: Page, name: str) -> PageCheck:
+        number = len(self.checks) + 1
+        if self.screenshots:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / f"{self.prefix}{number:02d}-{name}.png", full_page=True)
+        page.add_script_tag(path=str(self.axe_source))
+        violations = page.evaluate(
+            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations",
+            AXE_TAGS,
+        )
+        split = urlsplit(page.url)
+        check = PageCheck(number, name, split.path + (f"?{split.query}" if split.query else ""), violations)
+        self.checks.append(check)
+        print("\n".join([f"axe {check.line()}", *check.details()]))
+        return check
+
+    def summary(self) -> str:
+        lines = []
+        for check in self.checks:
+            lines += [check.line(), *check.details()]
+        return "\n".join(lines)
+
+    def assert_accessible(self) -> None:
+        report = SCREENSHOTS.parent / f"axe-{self.prefix or 'journey-'}summary.json"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(
+            json.dumps([{"page": c.name, "path": c.path, "violations": c.violations} for c in self.checks], indent=2)
+        )
+        failing = [check for check in self.checks if check.violations]
+        assert not failing, f"axe-core found accessibility violations on {len(failing)} page(s):\n{self.summary()}"
+
+
+@pytest.fixture
+def recorder(axe_source: Path) -> Callable[[str], Recorder]:
+    """recorder(prefix) records a journey: screenshots <prefix>01-<page>.png, ... replacing an earlier run's."""
+
+    def make(prefix: str = "") -> Recorder:
+        for old in SCREENSHOTS.glob(f"{prefix}[0-9][0-9]-*.png"):
+            old.unlink(missing_ok=True)
+        return Recorder(axe_source, prefix=prefix)
+
+    return make
