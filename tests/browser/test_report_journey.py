@@ -293,3 +293,65 @@ def test_mistakes_are_explained(js_page: Page, recorder: Callable[..., Recorder]
     record(page, "not-a-photo")
 
     record.assert_accessible()
+
+
+def test_a_problem_already_reported_nearby(
+    js_page: Page, live_server, recorder: Callable[..., Recorder], photo: Path
+) -> None:
+    """An open pothole a few metres away is offered; the resident says it is theirs and follows it."""
+    from tests.factories import create_submission
+
+    with live_server.app.app_context():
+        original = create_submission(latitude=53.79972, longitude=-1.54921).reference
+
+    page = js_page
+    record = recorder("similar-")
+    open_service(page)
+    start(page)
+    choose_pothole(page)
+    fill_street(page)
+    page.get_by_role("button", name="Use my current location").click()
+    expect(page.get_by_label("Latitude")).to_have_value("53.799700")
+    press_continue(page)
+    describe(page)
+    pothole_details(page)
+    press_continue(page)  # no photo
+
+    expect_page(page, "Is this the problem you are reporting?")
+    expect(page.get_by_role("table")).to_contain_text(original)
+    expect(page.get_by_role("table")).to_contain_text("metres away")
+    record(page, "is-this-it")
+    page.get_by_label(f"Yes, it is {original}").check()
+    press_continue(page)
+
+    expect_page(page, "This problem has already been reported")
+    record(page, "already-reported")
+    page.get_by_label("Email address (optional)").fill("neighbour@example.com")
+    page.get_by_role("button", name="Finish").click()
+
+    expect(page).to_have_title(f"Thank you for telling us - {COUNCIL}")
+    expect(page.locator(".govuk-panel")).to_contain_text(original)
+    expect(page.get_by_text("We'll email neighbour@example.com when we update it.")).to_be_visible()
+    record(page, "following")
+    record.assert_accessible()
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/accessibility", "Accessibility statement for Example City Council online services"),
+        ("/privacy", "Privacy notice"),
+        ("/cookies", "Cookies"),
+        ("/services/report-a-road-problem/where-is-it", "Sorry, you'll have to start again"),
+        ("/no-such-page", "Page not found"),
+    ],
+)
+def test_the_pages_around_the_journeys_are_accessible(
+    js_page: Page, recorder: Callable[..., Recorder], path: str, title: str
+) -> None:
+    page = js_page
+    record = recorder(f"site-{path.strip('/').replace('/', '-')}-")
+    page.goto(path)
+    expect_page(page, title)
+    record(page, "page")
+    record.assert_accessible()
