@@ -64,6 +64,16 @@ class Coordinate:
         field.data = str(value.quantize(Decimal("0.000001")).normalize())
 
 
+def coordinate_field(kind: str, partner: str) -> StringField:
+    """A latitude or longitude box for the map position; the "use my current location" button fills it."""
+    return StringField(
+        kind.capitalize(),
+        widget=GovTextInput(),
+        validators=[Coordinate(kind, partner)],
+        render_kw={"inputmode": "decimal", "spellcheck": "false", "params": {"classes": "govuk-input--width-10"}},
+    )
+
+
 def within_council_area(lat_field: str, lon_field: str, message: str):
     """Form-level check, run after both coordinates are valid: the position lies in the council's area."""
 

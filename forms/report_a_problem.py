@@ -17,8 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from forms._common import (
-    Coordinate,
     UKPostcode,
+    coordinate_field,
     email_field,
     required,
     within_council_area,
@@ -100,26 +100,8 @@ class LocationForm(FlaskForm):
             "params": {"classes": "govuk-input--width-10"},
         },
     )
-    latitude = StringField(
-        "Latitude",
-        widget=GovTextInput(),
-        validators=[Coordinate("latitude", "longitude")],
-        render_kw={
-            "inputmode": "decimal",
-            "spellcheck": "false",
-            "params": {"classes": "govuk-input--width-10"},
-        },
-    )
-    longitude = StringField(
-        "Longitude",
-        widget=GovTextInput(),
-        validators=[Coordinate("longitude", "latitude")],
-        render_kw={
-            "inputmode": "decimal",
-            "spellcheck": "false",
-            "params": {"classes": "govuk-input--width-10"},
-        },
-    )
+    latitude = coordinate_field("latitude", partner="longitude")
+    longitude = coordinate_field("longitude", partner="latitude")
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -8,7 +8,6 @@ submission exactly once.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, session, url_for
@@ -240,13 +239,7 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
     return submission
 
 
-@dataclass(frozen=True)
-class Followed:
-    submission: submissions.Submission
-    email: str | None
-
-
-def follow_existing(draft: Draft, service: Service, reference: str, email: str | None) -> Followed:
+def follow_existing(draft: Draft, service: Service, reference: str, email: str | None) -> Submission:
     """The resident's problem is already reported: sign them up for its updates and end their draft."""
     original = submissions.get_by_reference(reference)
     if original is None:
@@ -261,4 +254,4 @@ def follow_existing(draft: Draft, service: Service, reference: str, email: str |
         )
     end(draft, service)
     notifications.send_queued()
-    return Followed(original, email)
+    return original

@@ -42,7 +42,8 @@ def index():
 
 @bp.get("/services/<slug>")
 def start(slug: str):
-    return render_template(service_or_404(slug).start_template, service=service_or_404(slug))
+    service = service_or_404(slug)
+    return render_template(service.start_template, service=service)
 
 
 @bp.get("/services/<slug>/start")
