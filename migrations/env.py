@@ -88,6 +88,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Batch mode: SQLite cannot ALTER constraints, so changes to existing tables are rendered as copies there.
+        conf_args.setdefault("render_as_batch", True)
+        conf_args.setdefault("compare_type", True)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

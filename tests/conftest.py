@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -131,12 +131,19 @@ class Response:
         return re.sub(r"\s+", " ", self.soup.get_text(" ", strip=True))
 
     def errors(self) -> list[str]:
-        summary = self.soup.select(".govuk-error-summary__list a")
+        summary = self.soup.select(".govuk-error-summary__list li")
         return [a.get_text(strip=True) for a in summary]
 
     def csrf(self) -> str:
         field = self.soup.find("input", attrs={"name": "csrf_token"})
         return field["value"] if field else ""
+
+
+def fresh_request_globals() -> None:
+    """A test that holds an app context open (app_ctx) makes Flask reuse it, and its ``g``, for every request;
+    clear ``g`` so nothing cached for one request (the CSRF token, the signed-in user) leaks into the next."""
+    if has_app_context():
+        g.__dict__.clear()
 
 
 class Resident:
@@ -148,6 +155,7 @@ class Resident:
         self.last: Response | None = None
 
     def get(self, url: str, expected: int | None = 200, follow: bool = False) -> Response:
+        fresh_request_globals()
         self.last = Response(self.client.get(url, follow_redirects=follow))
         if expected is not None:
             assert self.last.status == expected, (url, self.last.status, self.last.errors(), self.last.h1)
@@ -159,7 +167,9 @@ class Resident:
         page = self.get(url, expected=None) if token else None
         payload = dict(data or {})
         if token and page is not None:
-            payload.setdefault("csrf_token", page.csrf())
+            # A POST-only route (sign-out, case actions) has no page of its own: any form's token will do.
+            payload.setdefault("csrf_token", page.csrf() or self.get("/check-progress").csrf())
+        fresh_request_globals()
         self.last = Response(self.client.post(url, data=payload))
         if expected is not None:
             assert self.last.status == expected, (url, self.last.status, self.last.errors(), self.last.h1)

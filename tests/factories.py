@@ -30,8 +30,24 @@ def create_submission(**overrides: Any) -> Submission:
     values.setdefault("street_key", street_key(values["street"]))
     values.setdefault("retain_until", values["created_at"] + timedelta(days=730))
     if "queue" not in values:
-        values["queue"] = routing.route(values["service_slug"], values["category"], values["area"]).queue
+        decision = routing.route(values["service_slug"], values["category"], values["area"])
+        values["queue"], values["routing_rule"] = decision.queue, decision.rule
     submission = Submission(**values)
     db.session.add(submission)
     db.session.commit()
     return submission
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def create_staff(role: str = "caseworker", queues: tuple[str, ...] = ("highways",), **overrides: Any):
+    from webapp import staff_accounts
+
+    email = overrides.pop("email", f"{role}.{len(queues)}.{submissions.new_reference('ST')[-4:]}@example.gov.uk")
+    name = overrides.pop("name", f"{role.replace('_', ' ').title()} Person")
+    user = staff_accounts.create_staff(email, name, PASSWORD, role, list(queues))
+    for key, value in overrides.items():
+        setattr(user, key, value)
+    db.session.commit()
+    return user

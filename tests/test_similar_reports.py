@@ -76,6 +76,7 @@ def test_saying_yes_follows_the_original_and_makes_no_new_report(resident, app_c
     assert (follower.submission_id, follower.email) == (original.id, "neighbour@example.com")
     email = db.session.scalar(select(Notification))
     assert email.to == "neighbour@example.com" and original.reference in email.body
+    assert email.status == "queued"
     # The draft is gone: going back into the journey starts again.
     assert resident.get(f"{BASE}/check-answers").h1 == "Sorry, you'll have to start again"
 

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import config as config_module
 from webapp import templating
 from webapp.catalogue import Catalogue, discover
-from webapp.extensions import csrf, db, limiter, migrate
+from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,14 +50,25 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     WTFormsHelpers(app)
     app.extensions["catalogue"] = catalogue or discover()
 
-    from webapp import cli, errors, security
+    from webapp import cli, errors, security, staff_accounts
+    from webapp.api import bp as api_bp
     from webapp.public import bp as public_bp
+    from webapp.staff import bp as staff_bp
+
+    login_manager.user_loader(staff_accounts.load_user)
+    login_manager.login_view = "staff.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.session_protection = "basic"
 
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(staff_bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
     return app

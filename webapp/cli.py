@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import timedelta
 
 import click
 from flask import Flask
-from sqlalchemy import delete, func, select
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
-from webapp import notifications, routing, submissions
+from webapp import api, journeys, notifications, routing, staff_accounts, submissions
 from webapp.extensions import db
 from webapp.geo import street_key
-from webapp.models import CaseEvent, Draft, Status, Submission, utcnow
+from webapp.models import CaseEvent, Role, StaffUser, Status, Submission, utcnow
 
 DEMO_REPORTS = [
     # category, street, area, lat, lon, description, days ago
@@ -52,6 +54,68 @@ def seed_demo_reports() -> int:
     return len(DEMO_REPORTS)
 
 
+DEMO_STAFF = [
+    # email, name, role, queues
+    ("agent@example.gov.uk", "Alex Agent", Role.AGENT, []),
+    ("highways@example.gov.uk", "Casey Caseworker", Role.CASEWORKER, ["highways"]),
+    ("lead@example.gov.uk", "Taylor Lead", Role.TEAM_LEADER, ["highways", "street-lighting"]),
+    ("admin@example.gov.uk", "Ari Admin", Role.ADMIN, []),
+]
+DEMO_PASSWORD = "demo-password-change-me"
+
+
+def seed_demo_staff() -> None:
+    """One account per role, for trying the staff side on a development machine."""
+    for email, name, role, queues in DEMO_STAFF:
+        if db.session.scalar(select(func.count()).select_from(StaffUser).where(StaffUser.email == email)):
+            continue
+        staff_accounts.create_staff(email, name, DEMO_PASSWORD, role, queues)
+    db.session.flush()
+    click.echo("Demo staff accounts (sign in at /staff):")
+    for email, _, role, queues in DEMO_STAFF:
+        click.echo(f"  {role.label:<12} {email:<28} password: {DEMO_PASSWORD}  queues: {', '.join(queues) or '-'}")
+
+
+def watch_notifications(interval: float) -> None:
+    """The worker for `make run` and production: Ctrl-C or SIGTERM stops it once the message in hand is sent."""
+    worker = notifications.Worker(interval, report=lambda outcome: click.echo(str(outcome)))
+    previous = {number: signal.signal(number, worker.stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    click.echo(f"Sending notifications every {interval:g} seconds. Press Ctrl-C to stop.")
+    try:
+        worker.run()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    click.echo("Stopped.")
+
+
+@click.command("create-api-client")
+@click.argument("name")
+@click.option("--queue", "queues", multiple=True, required=True, metavar="SLUG", help="A queue it may export; repeat.")
+@with_appcontext
+def create_api_client(name: str, queues: tuple[str, ...]) -> None:
+    """Give a back-office system an API key for exports of the given queues. The key is shown once."""
+    try:
+        client, key = api.create_client(name, queues)
+    except api.ApiKeyError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created API client {client.name} for: {', '.join(queue.slug for queue in client.queues)}")
+    click.echo("Its key, shown only this once (only a hash of it is kept):")
+    click.echo(key)
+
+
+@click.command("revoke-api-client")
+@click.argument("name")
+@with_appcontext
+def revoke_api_client(name: str) -> None:
+    """Stop an API client's key working."""
+    try:
+        api.revoke_client(name)
+    except api.ApiKeyError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Revoked the API key of {name}.")
+
+
 def init_app(app: Flask) -> None:
     @app.cli.command("seed")
     @click.option("--demo/--no-demo", default=True, help="Also add a few demo reports.")
@@ -61,24 +125,41 @@ def init_app(app: Flask) -> None:
         click.echo(f"Loaded {queues} queues and {rules} routing rules.")
         if demo:
             seed_demo_reports()
+            seed_demo_staff()
         db.session.commit()
 
+    @app.cli.command("create-staff")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+    @click.option("--queue", "queues", multiple=True, help="A queue's slug; repeat for several.")
+    @click.password_option(help="At least 12 characters; asked for if not given.")
+    def create_staff(email: str, name: str, role: str, queues: tuple[str, ...], password: str) -> None:
+        """Create a staff account."""
+        try:
+            user = staff_accounts.create_staff(email, name, password, role, list(queues))
+        except staff_accounts.AccountError as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        click.echo(f"Created {user.role_label.lower()} {user.email}.")
+
     @app.cli.command("send-notifications")
-    def send_notifications() -> None:
-        """Send queued messages from the outbox."""
-        click.echo(f"Sent {notifications.send_queued()} messages.")
+    @click.option("--watch", is_flag=True, help="Keep sending as messages fall due, until interrupted.")
+    @click.option(
+        "--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between passes."
+    )
+    def send_notifications(watch: bool, interval: float) -> None:
+        """Send the messages in the outbox that are due: once, or with --watch until Ctrl-C (or SIGTERM)."""
+        if watch:
+            watch_notifications(interval)
+        else:
+            click.echo(str(notifications.send_due()))
 
     @app.cli.command("purge-expired")
     def purge_expired() -> None:
         """Delete drafts older than their lifetime (and the photos they uploaded)."""
-        catalogue = app.extensions["catalogue"]
-        expired = db.session.scalars(select(Draft).where(Draft.expires_at <= utcnow())).all()
-        for draft in expired:
-            service = catalogue.get(draft.service_slug)
-            if service is not None and draft.submission_id is None:
-                for page in service.pages:
-                    if page.name in draft.answers:
-                        page.discard(draft.answers[page.name])
-        db.session.execute(delete(Draft).where(Draft.id.in_([draft.id for draft in expired])))
-        db.session.commit()
-        click.echo(f"Deleted {len(expired)} expired drafts.")
+        count = journeys.purge_expired_drafts(app.extensions["catalogue"])
+        click.echo(f"Deleted {count} expired drafts.")
+
+    app.cli.add_command(create_api_client)
+    app.cli.add_command(revoke_api_client)

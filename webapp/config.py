@@ -28,6 +28,23 @@ def _bbox(value: str) -> tuple[float, float, float, float]:
     return south, west, north, east
 
 
+# GOV.UK Notify: one template id (made in Notify's dashboard) per template in webapp/notifications.py.
+NOTIFY_TEMPLATE_SETTINGS = {
+    "submission-received": "NOTIFY_TEMPLATE_SUBMISSION_RECEIVED",
+    "following-report": "NOTIFY_TEMPLATE_FOLLOWING_REPORT",
+    "case-update": "NOTIFY_TEMPLATE_CASE_UPDATE",
+}
+
+
+def _email_sender() -> str:
+    """``log`` (the embedded default) or ``notify``; ``notify`` by default once a Notify API key is set."""
+    return _env("EMAIL_SENDER", "notify" if _env("NOTIFY_API_KEY") else "log") or "log"
+
+
+def _notify_templates() -> dict[str, str | None]:
+    return {key: _env(name) for key, name in NOTIFY_TEMPLATE_SETTINGS.items()}
+
+
 class Config:
     COUNCIL_NAME = _env("COUNCIL_NAME", "Example City Council")
     CONTACT_PHONE = _env("CONTACT_PHONE", "0300 123 4567")
@@ -57,9 +74,18 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_SUBMIT = _env("RATELIMIT_SUBMIT", "10 per minute")
     RATELIMIT_CHECK_PROGRESS = _env("RATELIMIT_CHECK_PROGRESS", "30 per minute")
+    RATELIMIT_SIGN_IN = _env("RATELIMIT_SIGN_IN", "10 per minute")
     RATELIMIT_HEADERS_ENABLED = True
+    # Staff are signed out after this long without using the site.
+    STAFF_IDLE_MINUTES = int(_env("STAFF_IDLE_MINUTES", "30"))
 
-    EMAIL_SENDER = _env("EMAIL_SENDER", "log")
+    EMAIL_SENDER = _email_sender()
+    NOTIFY_API_KEY = _env("NOTIFY_API_KEY")
+    NOTIFY_BASE_URL = _env("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+    NOTIFY_TEMPLATES = _notify_templates()
+    NOTIFY_TIMEOUT = float(_env("NOTIFY_TIMEOUT", "10"))
+    # How many messages one run of `flask send-notifications` sends at most.
+    NOTIFICATION_BATCH_SIZE = int(_env("NOTIFICATION_BATCH_SIZE", "100"))
     # How many reverse proxies (load balancer, CDN) stand in front of the app: their X-Forwarded-For and
     # X-Forwarded-Proto headers are then trusted, for rate limits by the resident's address and for HSTS.
     TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0"))
@@ -72,8 +98,13 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    # argon2id (time cost, memory KiB, parallelism): cheap in tests, where nothing is at stake.
+    PASSWORD_HASH_COST = (1, 1024, 1)
     SECRET_KEY = "testing-secret-key"
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+    # Tests never reach the real GOV.UK Notify, whatever the environment says.
+    EMAIL_SENDER = "log"
+    NOTIFY_API_KEY = None
 
 
 class ProductionConfig(Config):
@@ -81,11 +112,19 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self) -> None:
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not _env(name)]
+        required = ["SECRET_KEY", "DATABASE_URL"]
+        self.EMAIL_SENDER = _email_sender()
+        if self.EMAIL_SENDER == "notify":
+            required += ["NOTIFY_API_KEY", *NOTIFY_TEMPLATE_SETTINGS.values()]
+        elif self.EMAIL_SENDER != "log":
+            raise RuntimeError(f"EMAIL_SENDER must be 'log' or 'notify', not {self.EMAIL_SENDER!r}")
+        missing = [name for name in required if not _env(name)]
         if missing:
             raise RuntimeError(f"Production needs these environment variables: {', '.join(missing)}")
         self.SECRET_KEY = _env("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+        self.NOTIFY_API_KEY = _env("NOTIFY_API_KEY")
+        self.NOTIFY_TEMPLATES = _notify_templates()
 
 
 CONFIGS = {

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 PAGES = {
     400: "errors/400.html",
+    403: "errors/403.html",
     404: "errors/404.html",
     405: "errors/404.html",
     413: "errors/413.html",

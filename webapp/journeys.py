@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 
 from flask import current_app, session, url_for
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp import notifications, routing, submissions
@@ -160,7 +161,6 @@ def submit(draft: Draft, service: Service, agent_id: int | None = None) -> Submi
             db.session.rollback()
             draft = db.session.get(Draft, draft_id) or draft
             continue
-        notifications.send_queued()
         return submission
     raise RuntimeError(f"could not file draft {draft_id} after {REFERENCE_ATTEMPTS} attempts")
 
@@ -253,5 +253,18 @@ def follow_existing(draft: Draft, service: Service, reference: str, email: str |
             progress_url=url_for("public.check_progress", _external=True),
         )
     end(draft, service)
-    notifications.send_queued()
     return original
+
+
+def purge_expired_drafts(catalogue) -> int:
+    """Delete drafts past their lifetime, and the photos of those never submitted. Returns how many went."""
+    expired = db.session.scalars(select(Draft).where(Draft.expires_at <= utcnow())).all()
+    for draft in expired:
+        service = catalogue.get(draft.service_slug)
+        if service is not None and draft.submission_id is None:
+            for page in service.pages:
+                if page.name in draft.answers:
+                    page.discard(draft.answers[page.name])
+        db.session.delete(draft)
+    db.session.commit()
+    return len(expired)

@@ -77,11 +77,65 @@ class Channel(enum.StrEnum):
     PHONE = "phone"
 
 
+class Role(enum.StrEnum):
+    AGENT = "agent"  # contact centre: assisted-digital journeys, no queues
+    CASEWORKER = "caseworker"  # works the queues they belong to
+    TEAM_LEADER = "team_leader"  # a caseworker who can also reassign and see team figures
+    ADMIN = "admin"  # staff accounts, queues, routing rules, the outbox
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+staff_queue = db.Table(
+    "staff_queue",
+    db.Column("staff_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("queue_id", ForeignKey("queue.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Queue(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+
+    members: Mapped[list[StaffUser]] = relationship(secondary=staff_queue, back_populates="queues")
+
+
+class StaffUser(db.Model):
+    """A member of council staff who signs in at /staff."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Changes at every sign-in and sign-out: a session cookie from before no longer works.
+    session_nonce: Mapped[str] = mapped_column(String(32))
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    queues: Mapped[list[Queue]] = relationship(secondary=staff_queue, back_populates="members", order_by="Queue.name")
+
+    # Flask-Login's user interface.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
 
 
 class RoutingRule(db.Model):
@@ -120,7 +174,9 @@ class Submission(db.Model):
     category: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(32), index=True)
     channel: Mapped[str] = mapped_column(String(16), index=True)
-    agent_id: Mapped[int | None] = mapped_column(Integer)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
     queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
     routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
     classification: Mapped[str] = mapped_column(String(32))
@@ -143,25 +199,20 @@ class Submission(db.Model):
 
     queue: Mapped[Queue] = relationship()
     routing_rule: Mapped[RoutingRule | None] = relationship()
+    assignee: Mapped[StaffUser | None] = relationship(foreign_keys=[assignee_id])
+    agent: Mapped[StaffUser | None] = relationship(foreign_keys=[agent_id])
+    duplicate_of: Mapped[Submission | None] = relationship(remote_side="Submission.id")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="submission", order_by="Attachment.id")
     events: Mapped[list[CaseEvent]] = relationship(back_populates="submission", order_by="CaseEvent.id")
 
     __table_args__ = (
-        # Queue pages filter by queue and status and sort by age.
-        Index(
-            "ix_submission_queue_status_created",
-            "queue_id",
-            "status",
-            "created_at",
-            "id",
-        ),
+        # Queue pages: by queue (and status), oldest first, paginated by (created_at, id).
+        Index("ix_submission_queue_created", "queue_id", "created_at", "id"),
+        Index("ix_submission_queue_status_created", "queue_id", "status", "created_at", "id"),
+        # Incremental exports: what changed in a queue since a cursor of (updated_at, id).
+        Index("ix_submission_queue_updated", "queue_id", "updated_at", "id"),
         # Possible-duplicate look-ups: same service and category, recent.
-        Index(
-            "ix_submission_service_category_created",
-            "service_slug",
-            "category",
-            "created_at",
-        ),
+        Index("ix_submission_service_category_created", "service_slug", "category", "created_at"),
     )
 
     @property
@@ -197,9 +248,11 @@ class CaseEvent(db.Model):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="events")
+    actor: Mapped[StaffUser | None] = relationship()
 
 
 class Follower(db.Model):
@@ -226,8 +279,48 @@ class Notification(db.Model):
     body: Mapped[str] = mapped_column(Text)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    # What a template-based sender (GOV.UK Notify) fills its template with.
+    personalisation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_reference: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     submission: Mapped[Submission | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did or looked at what, when, from where. Written for every staff action and every case viewed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    actor_email: Mapped[str | None] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"), index=True)
+    classification: Mapped[str | None] = mapped_column(String(32))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ApiClient(db.Model):
+    """A back-office system allowed to pull exports. Only a hash of its key is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(12), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    queues: Mapped[list[Queue]] = relationship(secondary="api_client_queue", order_by="Queue.name")
+
+
+api_client_queue = db.Table(
+    "api_client_queue",
+    db.Column("api_client_id", ForeignKey("api_client.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("queue_id", ForeignKey("queue.id", ondelete="CASCADE"), primary_key=True),
+)

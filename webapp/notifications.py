@@ -1,24 +1,48 @@
 """The outbox, and the only module that sends messages.
 
-Every message is first written to the ``notification`` table in the same transaction as the
-change it tells of, with its final subject and body, so the outbox shows exactly what was sent.
-``send_queued()`` then hands queued messages to the configured sender. The embedded default
-sender writes them to the application log.
+Web requests only *queue* messages: each is written to the ``notification`` table in the same
+transaction as the change it tells of, with its final subject and body (so the outbox shows exactly
+what was sent) and the values a template-based sender fills its template with. A worker,
+``flask send-notifications [--watch]``, then hands due messages to the configured sender, so a slow
+or broken email provider never holds up a page.
+
+Senders: ``LogSender`` (the embedded default) writes messages to the application log;
+``NotifySender`` sends them through GOV.UK Notify. A failed send is tried again later, backing off,
+until ``MAX_ATTEMPTS``; an error that trying again cannot fix (a 4xx from Notify) fails it at once.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from string import Template
+from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from notifications_python_client.errors import APIError
+from notifications_python_client.notifications import NotificationsAPIClient
+from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.models import Notification, Submission, utcnow
 
 log = logging.getLogger(__name__)
+
+# How long to wait after each failed attempt; the attempt after the last of these is the final one.
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+    timedelta(hours=4),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -48,10 +72,22 @@ TEMPLATES = {
             "$council"
         ),
     ),
+    "case-update": EmailTemplate(
+        subject="Update on $reference",
+        body=(
+            "Hello,\n\n"
+            "There is an update on $reference:\n\n"
+            '"$update"\n\n'
+            "Its status is now: $status\n\n"
+            "You can check its progress at any time:\n$progress_url\n\n"
+            "$council"
+        ),
+    ),
 }
 
 
 def queue_email(to: str, template: str, submission: Submission | None = None, **personalisation: str) -> Notification:
+    """Add a message to the outbox, to go when the worker next runs. The caller commits."""
     chosen = TEMPLATES[template]
     values = {"council": current_app.config["COUNCIL_NAME"], **personalisation}
     notification = Notification(
@@ -60,17 +96,35 @@ def queue_email(to: str, template: str, submission: Submission | None = None, **
         template=template,
         subject=Template(chosen.subject).substitute(values),
         body=Template(chosen.body).substitute(values),
+        personalisation=values,
         submission=submission,
         status="queued",
+        attempts=0,
+        next_attempt_at=utcnow(),
     )
     db.session.add(notification)
     return notification
 
 
+class SendError(Exception):
+    """A send that did not work. A permanent one is not tried again."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    def send(self, notification: Notification) -> str | None:
+        """Send it, or raise SendError; returns the provider's id for the message, if it has one."""
+
+    def close(self) -> None: ...
+
+
 class LogSender:
     """The embedded default: messages go to the application log, nowhere else."""
 
-    def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> str | None:
         log.info(
             "email to=%s subject=%r notification=%s\n%s",
             notification.to,
@@ -78,24 +132,177 @@ class LogSender:
             notification.id,
             notification.body,
         )
+        return None
+
+    def close(self) -> None:
+        pass
 
 
-SENDERS = {"log": LogSender}
+# "{key_name}-{service_id}-{secret}", both ids UUIDs: the format of every GOV.UK Notify API key.
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+NOTIFY_API_KEY = re.compile(rf"^.+-{UUID}-{UUID}$")
 
 
-def sender() -> LogSender:
-    return SENDERS[current_app.config["EMAIL_SENDER"]]()
+class NotifySender:
+    """GOV.UK Notify, with a Notify template per template key (NOTIFY_TEMPLATES) filled from the personalisation."""
+
+    def __init__(self, api_key: str | None, templates: dict[str, str | None], base_url: str, timeout: float) -> None:
+        if not api_key or not NOTIFY_API_KEY.match(api_key):
+            raise RuntimeError("EMAIL_SENDER=notify needs NOTIFY_API_KEY, a GOV.UK Notify API key")
+        missing = [key for key in TEMPLATES if not templates.get(key)]
+        if missing:
+            raise RuntimeError(f"EMAIL_SENDER=notify needs a Notify template id for: {', '.join(missing)}")
+        self.templates = templates
+        self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)
+
+    def send(self, notification: Notification) -> str | None:
+        try:
+            response = self.client.send_email_notification(
+                email_address=notification.to,
+                template_id=self.templates[notification.template],
+                personalisation=notification.personalisation,
+                reference=f"notification-{notification.id}",
+            )
+        except APIError as error:
+            # Notify's 4xx errors (bad request, bad key, team-only key...) will not fix themselves;
+            # rate limits (429), its 5xx errors and connection failures (reported as 503) may.
+            permanent = 400 <= error.status_code < 500 and error.status_code != 429
+            raise SendError(describe(error), permanent=permanent) from error
+        return str(response["id"])
+
+    def close(self) -> None:
+        self.client.request_session.close()
 
 
-def send_queued(limit: int = 100) -> int:
-    """Send up to ``limit`` queued messages, oldest first; returns how many went."""
-    chosen = sender()
-    queued = db.session.scalars(
-        select(Notification).where(Notification.status == "queued").order_by(Notification.id).limit(limit)
-    ).all()
-    for notification in queued:
-        notification.attempts += 1
-        chosen.send(notification)
+def describe(error: APIError) -> str:
+    """``400 BadRequestError: Can't send to this recipient ...``, from Notify's error body."""
+    message = error.message
+    if isinstance(message, list):
+        message = "; ".join(f"{item.get('error')}: {item.get('message')}" for item in message)
+    return f"{error.status_code} {message}"
+
+
+def sender() -> Sender:
+    config = current_app.config
+    if config["EMAIL_SENDER"] == "log":
+        return LogSender()
+    if config["EMAIL_SENDER"] == "notify":
+        return NotifySender(
+            config["NOTIFY_API_KEY"], config["NOTIFY_TEMPLATES"], config["NOTIFY_BASE_URL"], config["NOTIFY_TIMEOUT"]
+        )
+    raise RuntimeError(f"EMAIL_SENDER must be 'log' or 'notify', not {config['EMAIL_SENDER']!r}")
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"Sent {self.sent} messages ({self.retrying} to try again later, {self.failed} failed)."
+
+
+def next_due(now: datetime) -> Notification | None:
+    """The oldest message due to go, locked so another worker skips it (PostgreSQL; SQLite ignores the lock)."""
+    return db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.status == "queued",
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+        )
+        .order_by(Notification.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+
+
+def deliver(notification: Notification, chosen: Sender, outcome: Outcome) -> None:
+    """One attempt at one message, and its result on the row."""
+    notification.attempts += 1
+    try:
+        notification.provider_reference = chosen.send(notification)
+    except SendError as error:
+        failed(notification, str(error), error.permanent, outcome)
+    except Exception as error:
+        log.exception("sending notification %s failed", notification.id)
+        failed(notification, f"{type(error).__name__}: {error}", False, outcome)
+    else:
         notification.status, notification.sent_at = "sent", utcnow()
-    db.session.commit()
-    return len(queued)
+        notification.next_attempt_at, notification.last_error = None, None
+        outcome.sent += 1
+
+
+def failed(notification: Notification, error: str, permanent: bool, outcome: Outcome) -> None:
+    notification.last_error = error[:ERROR_LENGTH]
+    if permanent or notification.attempts >= MAX_ATTEMPTS:
+        notification.status, notification.next_attempt_at = "failed", None
+        outcome.failed += 1
+        log.warning("notification %s failed after %s attempts: %s", notification.id, notification.attempts, error)
+    else:
+        notification.next_attempt_at = utcnow() + RETRY_DELAYS[notification.attempts - 1]
+        outcome.retrying += 1
+        log.info("notification %s will be tried again at %s: %s", notification.id, notification.next_attempt_at, error)
+
+
+def send_due(limit: int | None = None, chosen: Sender | None = None, stop: Callable[[], bool] | None = None) -> Outcome:
+    """Send up to ``limit`` due messages, oldest first, each in its own transaction; stops early when ``stop()``."""
+    limit = limit if limit is not None else current_app.config["NOTIFICATION_BATCH_SIZE"]
+    own = chosen is None
+    chosen = chosen or sender()
+    outcome = Outcome()
+    try:
+        for _ in range(limit):
+            if stop is not None and stop():
+                break
+            notification = next_due(utcnow())
+            if notification is None:
+                break
+            deliver(notification, chosen, outcome)
+            db.session.commit()
+    finally:
+        db.session.rollback()
+        if own:
+            chosen.close()
+    return outcome
+
+
+class Worker:
+    """Sends due messages every ``interval`` seconds until ``stop()`` (a signal handler) is called.
+
+    Stopping waits for the message being sent, so none is sent without its row saying so."""
+
+    def __init__(self, interval: float, report: Callable[[Outcome], Any]) -> None:
+        self.interval = interval
+        self.report = report
+        self.stopping = False
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        chosen = sender()
+        try:
+            while not self.stopping:
+                self.pass_once(chosen)
+                self.sleep()
+        finally:
+            chosen.close()
+
+    def pass_once(self, chosen: Sender) -> None:
+        try:
+            outcome = send_due(chosen=chosen, stop=lambda: self.stopping)
+        except SQLAlchemyError:
+            # The database went away for a moment: try again on the next pass.
+            log.exception("sending notifications failed")
+            db.session.rollback()
+            return
+        finally:
+            db.session.close()
+        if outcome.sent or outcome.retrying or outcome.failed:
+            self.report(outcome)
+
+    def sleep(self) -> None:
+        deadline = time.monotonic() + self.interval
+        while not self.stopping and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.2))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from govuk_frontend_wtf.main import wtforms_errors
 from jinja2 import Undefined
 from jinja2.utils import missing
 from markupsafe import Markup, escape
@@ -71,7 +72,9 @@ def visible_fields(form: Any) -> list[Any]:
     return [field for field in form if field.type not in HIDDEN_TYPES]
 
 
-def field_params(field: Any, heading: str | None = None, size: str = "m", label: str | None = None) -> dict[str, Any]:
+def field_params(
+    field: Any, heading: str | None = None, size: str = "m", label: str | None = None, classes: str | None = None
+) -> dict[str, Any]:
     """The GOV.UK macro params for a field: its own (render_kw["params"]), plus the page heading when the
     field is the page's only question (its label or legend then is the h1), or a legend size otherwise."""
     params = dict((field.render_kw or {}).get("params", {}))
@@ -87,7 +90,34 @@ def field_params(field: Any, heading: str | None = None, size: str = "m", label:
         params["fieldset"] = {"legend": legend}
     elif label:
         params["label"] = {"text": label}
+    if classes:
+        params["classes"] = f"{params.get('classes', '')} {classes}".strip()
     return params
+
+
+def link(href: str, text: str, classes: str = "", new_tab: bool = False) -> Markup:
+    """A GOV.UK link, with its text escaped, for the ``html`` of a macro's params."""
+    extra = Markup(' rel="noreferrer noopener" target="_blank"') if new_tab else ""
+    return Markup('<a class="govuk-link {}" href="{}"{}>{}</a>').format(classes, href, extra, text)
+
+
+def nowrap(text: str) -> Markup:
+    return Markup('<span class="app-nowrap">{}</span>').format(text)
+
+
+STATUS_TAG_CLASSES = {
+    "awaiting_payment": "govuk-tag--grey",
+    "received": "govuk-tag--blue",
+    "in_progress": "govuk-tag--light-blue",
+    "awaiting_information": "govuk-tag--yellow",
+    "resolved": "govuk-tag--green",
+    "closed": "govuk-tag--grey",
+    "duplicate": "govuk-tag--purple",
+}
+
+
+def status_tag_class(status: str) -> str:
+    return STATUS_TAG_CLASSES.get(status, "")
 
 
 def _local(value: Any) -> Any:
@@ -97,6 +127,17 @@ def _local(value: Any) -> Any:
 def lines(value: Any) -> Markup:
     """Text whose line breaks show, escaped: for addresses and descriptions in summary lists."""
     return Markup("<br>").join(escape(line) for line in str(value).split("\n"))
+
+
+def error_summary(form: Any) -> dict[str, Any]:
+    """The error summary's params for a form, linking each error to the field to fix. For a date, that is
+    the day box (the widget would link to the wrapper, which cannot take focus)."""
+    params = wtforms_errors(form)
+    dates = {f"#{field.id}" for field in form if field.type == "DateField"}
+    for item in params["errorList"]:
+        if item.get("href") in dates:
+            item["href"] += "-day"
+    return params
 
 
 def govuk_date(value: Any) -> str:
@@ -114,12 +155,29 @@ def govuk_datetime(value: Any) -> str:
     return f"{govuk_date(value)} at {hour}:{value:%M}{'am' if value.hour < 12 else 'pm'}"
 
 
+def age(value: Any) -> str:
+    """How long ago, roughly: ``3 days``, ``5 hours``, ``12 minutes``."""
+    from webapp.models import utcnow
+
+    seconds = max(int((utcnow() - value).total_seconds()), 0)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "Just now"
+
+
 def init_app(app: Any) -> None:
     app.jinja_env.undefined = StrictNamesUndefined
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.add_template_global(visible_fields)
     app.add_template_global(field_params)
+    app.add_template_global(error_summary)
+    app.add_template_global(status_tag_class)
+    app.add_template_global(link)
+    app.add_template_global(nowrap)
     app.add_template_filter(lines)
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
+    app.add_template_filter(age)

@@ -1,0 +1,90 @@
+"""For benchmarks: a PostgreSQL database of its own, and N realistic submissions made by server-side SQL
+(INSERT ... SELECT FROM generate_series) in one transaction. A table that holds exactly N rows already is kept."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import URL
+
+PROTECTED = {"test", "postgres", "template0", "template1"}
+CHUNK = 100_000
+# Per row i: randoms drawn once (setseed first, so every run makes the same data); created_at rises with i over
+# two years, as ids do; ~70% to Highways, the rest over the other queues; street_key = lower(street) for these.
+INSERT = """
+WITH ids AS (SELECT (SELECT id FROM queue WHERE slug = 'highways') AS hw, (SELECT id FROM staff_user
+    WHERE email = :email) AS cw, ARRAY(SELECT id FROM queue WHERE slug <> 'highways' ORDER BY slug) AS others)
+INSERT INTO submission (reference, draft_id, service_slug, category, status, channel, queue_id, routing_rule_id,
+    classification, retain_until, answers, street, street_key, area, postcode, latitude, longitude,
+    contact_name, contact_email, contact_phone, assignee_id, created_at, updated_at)
+SELECT 'RP-' || upper(substr(h, 1, 4)) || '-' || upper(substr(h, 5, 4)), NULL, 'report-a-road-problem', cat, st,
+    CASE WHEN ch < 0.85 THEN 'online' ELSE 'phone' END, q, CASE WHEN q = hw
+    THEN (SELECT id FROM routing_rule WHERE category = cat) END, 'OFFICIAL', created + interval '730 days',
+    jsonb_build_object('what-is-the-problem', jsonb_build_object('category', cat), 'describe-it', jsonb_build_object(
+        'description', 'A ' || replace(cat, '-', ' ') || ' near number ' || (i % 200 + 1) || ', ' || (i % 90 + 10)
+        || ' cm across.')), street, lower(street), (ARRAY['City Centre', 'City Centre', 'Burley', 'Harehills',
+        'Headingley', 'Killingbeck', 'Beeston', 'Chapel Allerton', 'Chapeltown', 'Halton'])[s],
+    (ARRAY['LS1 6HD', 'LS1 5DA', 'LS4 2AZ', 'LS8 5AJ', 'LS6 3AA', 'LS14 6UH', 'LS11 5SZ', 'LS7 4NZ', 'LS7 3JD',
+        'LS15 0AA'])[s], 53.69 + la * 0.26, -1.80 + lo * 0.51,
+    CASE WHEN ct < 0.6 THEN 'Resident ' || i END, CASE WHEN ct < 0.6 THEN 'resident' || i || '@example.com' END,
+    CASE WHEN ct < 0.3 THEN '01632 ' || lpad(i::text, 7, '0') END,
+    CASE WHEN q = hw AND st <> 'received' AND asg < 0.3 THEN cw END,
+    created, CASE WHEN st = 'received' THEN created ELSE least(now(), created + up * interval '60 days') END
+FROM ids, (SELECT i, lpad(to_hex(i), 8, '0') AS h, random() AS q_r, random() AS st_r, random() AS cat_r,
+    random() AS ch, random() AS la, random() AS lo, random() AS ct, random() AS asg, random() AS up,
+    1 + floor(random() * 10)::int AS s, now() - interval '730 days' * (1 - i::float8 / CAST(:n AS int))
+    - random() * interval '10 minutes' AS created FROM generate_series(CAST(:first AS int), CAST(:last AS int)) i) r
+CROSS JOIN LATERAL (SELECT CASE WHEN q_r < 0.7 THEN hw ELSE others[1 + floor((q_r - 0.7) / 0.3
+        * cardinality(others))::int] END AS q,
+    CASE WHEN st_r < 0.18 THEN 'received' WHEN st_r < 0.40 THEN 'in_progress' WHEN st_r < 0.44
+        THEN 'awaiting_information' WHEN st_r < 0.92 THEN 'resolved' WHEN st_r < 0.97 THEN 'closed' ELSE 'duplicate'
+        END AS st, CASE WHEN cat_r < 0.6 THEN 'pothole' WHEN cat_r < 0.85 THEN 'damaged-pavement' ELSE 'blocked-drain'
+        END AS cat, (ARRAY['Briggate', 'Boar Lane', 'Kirkstall Road', 'Roundhay Road', 'Otley Road', 'York Road',
+        'Dewsbury Road', 'Harrogate Road', 'Scott Hall Road', 'Selby Road'])[s] AS street) AS pick
+"""
+
+
+def check_url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise SystemExit("--database-url must be a PostgreSQL URL, like postgresql+psycopg://postgres@127.0.0.1/bench")
+    if parsed.database in PROTECTED or not parsed.database:
+        raise SystemExit(f"refusing to use the database {parsed.database!r}: name a database of its own for benchmarks")
+    return parsed
+
+
+def ensure_database(url: URL, fresh: bool) -> None:
+    """Create the database (dropping it first if ``fresh``) from the ``postgres`` maintenance database."""
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if fresh:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}):
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+            print(f"created database {url.database}")
+    admin.dispose()
+
+
+def fill(session, n: int, caseworker_email: str) -> float | None:
+    """N submissions, unless the table holds exactly N. Returns the seconds taken, or None if the rows were kept."""
+    have = session.scalar(text("SELECT count(*) FROM submission"))
+    if have == n:
+        print(f"submission already holds {n:,} rows: kept (--fresh makes them again)")
+        return None
+    started = time.perf_counter()
+    if have:
+        print(f"submission holds {have:,} rows, not {n:,}: emptying it")
+        session.execute(text("TRUNCATE submission RESTART IDENTITY CASCADE"))
+    session.execute(text("SELECT setseed(0.42)"))
+    for first in range(1, n + 1, CHUNK):
+        last = min(n, first + CHUNK - 1)
+        session.execute(text(INSERT), {"email": caseworker_email, "n": n, "first": first, "last": last})
+        print(f"  inserted rows {first:,}-{last:,} ({time.perf_counter() - started:.0f} s)", flush=True)
+    session.commit()
+    # VACUUM too, as autovacuum soon would: the visibility map (for index-only scans) as well as the statistics.
+    with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE) submission")
+    seconds = time.perf_counter() - started
+    print(f"created {n:,} submissions in {seconds:.1f} s (with VACUUM ANALYZE)")
+    return seconds

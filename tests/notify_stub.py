@@ -1,0 +1,123 @@
+"""A local stand-in for GOV.UK Notify's HTTP API: POST /v2/notifications/email, nothing else.
+
+It records every request, checks the bearer token as Notify does (a JWT signed with the key's secret,
+issued by the service id) and answers with Notify's documented JSON, or with an error it was told to give."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+import jwt
+
+SERVICE_ID = "3b0c4a34-5b0e-4a7e-8a35-8c5d3f7e2a10"
+SECRET = "a7c1e0d2-6f4b-4c8e-9d3a-2b5f8e1c7d90"
+# Notify's format: "{key_name}-{service_id}-{secret}".
+API_KEY = f"council-test-key-{SERVICE_ID}-{SECRET}"
+
+ERROR_NAMES = {400: "BadRequestError", 403: "AuthError", 429: "RateLimitError", 500: "Exception"}
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    status: int = 0
+    response: dict[str, Any] | None = None
+
+    def claims(self) -> dict[str, Any]:
+        """The bearer token's claims, checked against the key's secret."""
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        assert scheme == "Bearer", self.headers
+        return jwt.decode(token, SECRET, algorithms=["HS256"])
+
+
+class NotifyStub:
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.errors: list[tuple[int, str]] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def fail_next(self, status: int, message: str = "Something went wrong") -> None:
+        """Answer the next request with Notify's error body for this status."""
+        self.errors.append((status, message))
+
+    def __enter__(self) -> NotifyStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        received = Received(path, headers, body)
+        received.status, received.response = self.reply(received)
+        self.received.append(received)
+        return received.status, received.response
+
+    def reply(self, received: Received) -> tuple[int, dict[str, Any]]:
+        if received.path != "/v2/notifications/email":
+            return self.error(404, "Not found")
+        try:
+            received.claims()
+        except (AssertionError, jwt.InvalidTokenError):
+            return self.error(403, "Invalid token: signature, api token not found")
+        if self.errors:
+            return self.error(*self.errors.pop(0))
+        return 201, self.created(received.body)
+
+    def error(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
+        name = ERROR_NAMES.get(status, "Error")
+        return status, {"status_code": status, "errors": [{"error": name, "message": message}]}
+
+    def created(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Notify's documented 201 response to a sent email."""
+        notification_id = str(uuid.uuid4())
+        template_id = body["template_id"]
+        fields = body.get("personalisation", {})
+        return {
+            "id": notification_id,
+            "reference": body.get("reference"),
+            "content": {
+                "subject": f"Template {template_id}",
+                "body": "\n".join(f"{key}: {value}" for key, value in fields.items()),
+                "from_email": "example.city.council@notifications.service.gov.uk",
+                "one_click_unsubscribe_url": None,
+            },
+            "uri": f"{self.url}/v2/notifications/{notification_id}",
+            "template": {"id": template_id, "version": 1, "uri": f"{self.url}/v2/template/{template_id}"},
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                status, answer = stub.answer(self.path, dict(self.headers.items()), body)
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler

@@ -1,0 +1,92 @@
+"""Who may call what: every staff route declares its rule, and a matrix of person x route x answer."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.conftest import Resident
+from tests.factories import create_staff, create_submission
+from tests.staff_helpers import sign_in
+from webapp.extensions import db
+from webapp.models import Attachment
+
+SIGN_IN, FORBIDDEN, ALLOWED = "sign-in", 403, "allowed"
+
+PEOPLE = {
+    "anonymous": None,
+    "agent": ("agent", ()),
+    "highways caseworker": ("caseworker", ("highways",)),
+    "lighting caseworker": ("caseworker", ("street-lighting",)),
+    "highways team leader": ("team_leader", ("highways",)),
+    "admin": ("admin", ()),
+}
+
+# Route, method, and the answer for each person in PEOPLE's order.
+MATRIX = [
+    ("/staff/queues", "GET", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
+    ("/staff/queues/highways", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/queues/highways/export.csv", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/photos/{photo}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/claim", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/assign", "POST", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/status", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/notes", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/updates", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/move", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/cases/{ref}/duplicate", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/outbox", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED]),
+    ("/staff/sign-out", "POST", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
+]
+
+CASES = [
+    pytest.param(path, method, person, expected, id=f"{method} {path} as {person}")
+    for path, method, answers in MATRIX
+    for person, expected in zip(PEOPLE, answers, strict=True)
+]
+
+
+@pytest.mark.parametrize(("path", "method", "person", "expected"), CASES)
+def test_access_matrix(app: Flask, app_ctx, path, method, person, expected):
+    submission = create_submission()
+    submission.attachments.append(
+        Attachment(
+            stored_id="a" * 32, filename="x.png", content_type="image/png", extension="png", size=1, width=1, height=1
+        )
+    )
+    db.session.commit()
+    visitor = Resident(app.test_client())
+    if PEOPLE[person]:
+        role, queues = PEOPLE[person]
+        sign_in(visitor, create_staff(role, queues))
+    url = path.format(ref=submission.reference, photo="a" * 32)
+    if method == "GET":
+        response = visitor.get(url, expected=None)
+    else:
+        response = visitor.post(url, {}, expected=None)
+    if expected == SIGN_IN:
+        assert response.status == 302 and response.location.startswith("/staff?next="), response.status
+    elif expected == FORBIDDEN:
+        assert response.status == 403, response.status
+        assert response.h1 == "You do not have permission to see this page"
+    else:
+        assert response.status not in (401, 403) and not (response.location or "").startswith("/staff?next=")
+
+
+def test_every_staff_and_api_route_declares_its_access_rule(app: Flask):
+    undeclared = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(("staff.", "api.")):
+            view = app.view_functions[rule.endpoint]
+            if not getattr(view, "access", None):
+                undeclared.append(rule.rule)
+    assert undeclared == []
+
+
+def test_every_staff_route_is_in_the_matrix(app: Flask):
+    covered = {path.split("{")[0].rstrip("/") for path, _, _ in MATRIX}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("staff.") and rule.endpoint != "staff.sign_in":
+            prefix = rule.rule.split("<")[0].rstrip("/")
+            assert any(path.startswith(prefix) for path in covered), rule.rule
