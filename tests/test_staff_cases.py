@@ -286,3 +286,19 @@ def test_staff_export_the_queue_with_the_page_filters(worker, app_ctx):
     assert event.actor_email == "casey@example.gov.uk"
     response = worker.client.get(page.soup.find("a", string="JSON Lines")["href"])
     assert response.status_code == 200 and response.get_data(as_text=True).count("\n") == 1
+
+
+def test_team_leaders_see_open_cases_by_person(resident, caseworker, app_ctx):
+    lead = create_staff("team_leader", ("highways",), name="Lee Lead")
+    create_submission(assignee=caseworker, status="in_progress")
+    create_submission(assignee=caseworker)
+    create_submission()
+    create_submission(assignee=caseworker, status="resolved")
+    sign_in(resident, lead)
+    table = resident.get("/staff/queues").soup.find("caption", string="Open cases by person").find_parent("table")
+    rows = [[cell.get_text(strip=True) for cell in row.find_all(["td", "th"])] for row in table.select("tbody tr")]
+    assert [row[:2] for row in rows] == [["Casey Worker", "2"], ["Not assigned yet", "1"]]
+
+
+def test_caseworkers_do_not_see_team_figures(worker, app_ctx):
+    assert "Open cases by person" not in worker.get("/staff/queues").text

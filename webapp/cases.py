@@ -91,6 +91,31 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+@dataclass(frozen=True)
+class TeamFigures:
+    person: StaffUser | None  # None: nobody has it yet
+    open: int
+    oldest_open: datetime | None
+
+
+def team_figures(queues: Sequence[Queue]) -> list[TeamFigures]:
+    """Open cases in these queues by who has them, busiest first: what a team leader balances."""
+    rows = db.session.execute(
+        select(Submission.assignee_id, func.count(), func.min(Submission.created_at))
+        .where(
+            Submission.queue_id.in_([queue.id for queue in queues]),
+            Submission.status.in_([status.value for status in OPEN_STATUSES]),
+        )
+        .group_by(Submission.assignee_id)
+    ).all()
+    people = {user.id: user for queue in queues for user in queue.members}
+    figures = [
+        TeamFigures(people.get(assignee) if assignee else None, count, _aware(oldest))
+        for assignee, count, oldest in rows
+    ]
+    return sorted(figures, key=lambda figure: (figure.person is None, -figure.open))
+
+
 # Queue pages ---------------------------------------------------------------------------------------
 
 

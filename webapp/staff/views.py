@@ -83,8 +83,9 @@ def sign_out():
 @bp.get("/queues")
 @staff_only(*ALL_STAFF)
 def queues():
-    figures = cases.queue_figures(cases.visible_queues(current_user))
-    return render_template("staff/queues.html", figures=figures, statuses=list(Status))
+    visible = cases.visible_queues(current_user)
+    team = cases.team_figures(visible) if current_user.role in LEADERS and visible else []
+    return render_template("staff/queues.html", figures=cases.queue_figures(visible), team=team, statuses=list(Status))
 
 
 def queue_filters(queue: Queue) -> tuple[QueueFilterForm, cases.QueueFilter]:
