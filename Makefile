@@ -14,7 +14,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: setup migrate seed ## Set everything up and serve the site on http://127.0.0.1:5000 (SQLite, sandbox services)
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) send-notifications --watch & trap 'kill $$!' EXIT; $(FLASK) run --host $(HOST) --port $(PORT)
 
 setup: $(VENV)/.runtime assets ## Create the venv and install the pinned packages and GOV.UK Frontend assets
 

@@ -247,14 +247,16 @@ def test_notify_bad_request_fails_at_once(notify):
     assert notification.last_error == "400 BadRequestError: Can't send to this recipient using a team-only API key"
 
 
-def test_a_key_notify_does_not_know_fails_at_once(notify, app_ctx):
+def test_a_key_notify_does_not_know_is_tried_again_later(notify, app_ctx):
+    """A refused key is a configuration mistake: the messages wait for it to be put right."""
     app_ctx.config["NOTIFY_API_KEY"] = (
         f"other-key-{notify_stub.SERVICE_ID}-{'0' * 8}-{'0' * 4}-{'0' * 4}-{'0' * 4}-{'0' * 12}"
     )
     notification = queue_update()
     notifications.send_due()
     assert notify.received[0].status == 403
-    assert notification.status == "failed"
+    assert (notification.status, notification.attempts) == ("queued", 1)
+    assert notification.next_attempt_at > notification.created_at
     assert notification.last_error == "403 AuthError: Invalid token: signature, api token not found"
 
 

@@ -164,9 +164,10 @@ class NotifySender:
                 reference=f"notification-{notification.id}",
             )
         except APIError as error:
-            # Notify's 4xx errors (bad request, bad key, team-only key...) will not fix themselves;
-            # rate limits (429), its 5xx errors and connection failures (reported as 503) may.
-            permanent = 400 <= error.status_code < 500 and error.status_code != 429
+            # A bad request (400: a bad address, a team-only key) will not fix itself. A refused key (403) is the
+            # council's own configuration: keep the messages and try again once it is put right. Rate limits (429),
+            # Notify's 5xx errors and connection failures (reported as 503) pass too.
+            permanent = 400 <= error.status_code < 500 and error.status_code not in (403, 429)
             raise SendError(describe(error), permanent=permanent) from error
         return str(response["id"])
 
