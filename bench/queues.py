@@ -1,16 +1,16 @@
-"""Benchmark (not a test): staff queue pages and queue exports on PostgreSQL with a million submissions.
+"""Benchmark (not a test): staff queue pages and exports on PostgreSQL with a million submissions.
 
     .venv/bin/python bench/queues.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_queues
 
-Creates the database if missing (never `test`), migrates it and fills it with --rows submissions, which later
-runs keep (--fresh makes them again). Times are in-process: the app's functions, and its pages through Flask's
-test client, with no server or network. Each export runs in a child process, so its peak memory is its own.
-"""
+Creates the database if missing (never `test`), migrates it and adds --rows submissions, which later runs keep
+(--fresh makes them again). Times are in-process: the app's functions, and its pages through Flask's test client
+(no server, no network). Each export runs in a child process, so the peak memory measured is the export's own."""
 # ruff: noqa: E402, E731  (the repository root goes on sys.path before the app's imports; small lambdas)
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import json
 import math
@@ -101,10 +101,9 @@ def signed_in_client(app: Flask):
     return client
 
 
-def measure(app: Flask, repeat: int, cursor: cases.Cursor, deep: int) -> list[tuple]:
+def measure(app: Flask, client, repeat: int, cursor: cases.Cursor, deep: int) -> list[tuple]:
     figures = lambda queue, user: cases.queue_figures(list(db.session.scalars(select(Queue))))
     rows = [("queue figures, all 8 queues", "queue_figures", time_call(app, repeat, figures), "")]
-    client = signed_in_client(app)
     for name, filters, after, query in [
         ("first page", cases.QueueFilter(), None, ""),
         (f"deep page, after row {deep:,}", cases.QueueFilter(), cursor, f"?after={cursor.encode()}"),
@@ -117,9 +116,9 @@ def measure(app: Flask, repeat: int, cursor: cases.Cursor, deep: int) -> list[tu
     return rows
 
 
-def explain(app: Flask, url: str) -> list[str]:
+def explain(app: Flask, client, query: str) -> list[str]:
     """EXPLAIN (ANALYZE, BUFFERS) each SELECT on submission that one GET of the page runs, in its order."""
-    seen, client = [], signed_in_client(app)
+    seen, url = [], QUEUE_URL + query
     with app.app_context():
         engine = db.engine
     listener = lambda conn, cursor, statement, parameters, *rest: seen.append((statement, parameters))
@@ -165,11 +164,10 @@ def child_export(url: str, fmt: str) -> None:
 
 def exports_ready() -> bool:
     try:
-        from webapp import exports
-    except ImportError:
+        exports, wanted = importlib.import_module("webapp.exports"), {"queue", "filters", "user", "since", "until"}
+        return all(wanted <= set(inspect.signature(f).parameters) for f in (exports.stream_csv, exports.stream_jsonl))
+    except (ImportError, AttributeError, SyntaxError):
         return False
-    wanted = {"queue", "filters", "user", "since", "until"}
-    return all(wanted <= set(inspect.signature(f).parameters) for f in (exports.stream_csv, exports.stream_jsonl))
 
 
 def report(meta: str, rows: list[tuple], plans: list[str], exported: list[dict] | None) -> None:
@@ -187,10 +185,10 @@ def report(meta: str, rows: list[tuple], plans: list[str], exported: list[dict] 
         if "error" in e:
             print(f"{e['format']:<18}FAILED: {e['error']}")
             continue
+        traced = f"  tracemalloc peak {e['traced']:.1f} MB (tracing slows it)" if e["traced"] else ""
         print(
             f"{e['format']:<18}{e['rows']:>9,}{e['mb']:>8.1f}{e['seconds']:>9.1f}{e['rows'] / e['seconds']:>9,.0f}"
-            f"{e['start']:>10.1f}{e['peak']:>9.1f}{e['peak'] - e['start']:>8.1f}"
-            + (f"  tracemalloc peak {e['traced']:.1f} MB (tracing slows it)" if e["traced"] is not None else "")
+            f"{e['start']:>10.1f}{e['peak']:>9.1f}{e['peak'] - e['start']:>8.1f}{traced}"
         )
 
 
@@ -201,6 +199,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per measure (default 20)")
     parser.add_argument("--deep", type=int, default=500_000, help="the deep page starts after this row (500,000)")
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database and its rows")
+    parser.add_argument("--exports", default="csv,jsonl", help="which full exports to time: csv,jsonl,csv+tracemalloc")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = _million.check_url(args.database_url)
@@ -215,21 +214,15 @@ def main() -> None:
         deep = min(args.deep, highways - 1)
         row = db.session.execute(text(sql + " ORDER BY created_at, id OFFSET :k LIMIT 1"), {"k": deep - 1}).one()
     cursor = cases.Cursor(*row)  # the (created_at, id) of row `deep`: the deep page shows the rows after it
-    rows = measure(app, args.repeat, cursor, deep)
-    plans = [
-        line for query in ("", f"?after={cursor.encode()}", FILTER_QUERY) for line in explain(app, QUEUE_URL + query)
-    ]
-    formats = ("csv", "jsonl", "csv+tracemalloc")
+    client = signed_in_client(app)
+    rows = measure(app, client, args.repeat, cursor, deep)
+    plans = [line for q in ("", f"?after={cursor.encode()}", FILTER_QUERY) for line in explain(app, client, q)]
+    formats = tuple(fmt for fmt in args.exports.split(",") if fmt)
     exported = [run_export(args.database_url, fmt) for fmt in formats] if exports_ready() else None
     made = f"made in {created:.0f} s this run" if created else "kept from an earlier run"
-    meta = f"date: {datetime.now():%Y-%m-%d %H:%M}  rows: {args.rows:,} ({made}), Highways {highways:,}"
-    report(
-        f"{meta}\nPostgreSQL {version}  cores: {os.cpu_count()}  times: in-process, {args.repeat} runs each"
-        f" after {WARM_UP} warm-up",
-        rows,
-        plans,
-        exported,
-    )
+    header = f"date: {datetime.now():%Y-%m-%d %H:%M}  rows: {args.rows:,} ({made}), Highways {highways:,}\n"
+    header += f"PostgreSQL {version}  cores: {os.cpu_count()}  in-process, {args.repeat} runs after {WARM_UP} warm-up"
+    report(header, rows, plans, exported)
 
 
 if __name__ == "__main__":

@@ -302,3 +302,13 @@ def test_team_leaders_see_open_cases_by_person(resident, caseworker, app_ctx):
 
 def test_caseworkers_do_not_see_team_figures(worker, app_ctx):
     assert "Open cases by person" not in worker.get("/staff/queues").text
+
+
+def test_long_queues_show_a_capped_count_and_their_categories(worker, app_ctx, monkeypatch):
+    monkeypatch.setattr(cases, "COUNT_CAP", 2)
+    for category in ("pothole", "blocked-drain", "pothole"):
+        create_submission(category=category)
+    page = worker.get("/staff/queues/highways")
+    assert "2+ submissions, oldest first." in page.text
+    options = [option["value"] for option in page.soup.select("select[name=category] option")]
+    assert options == ["", "blocked-drain", "pothole"]

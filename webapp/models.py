@@ -209,6 +209,7 @@ class Submission(db.Model):
         # Queue pages: by queue (and status), oldest first, paginated by (created_at, id).
         Index("ix_submission_queue_created", "queue_id", "created_at", "id"),
         Index("ix_submission_queue_status_created", "queue_id", "status", "created_at", "id"),
+        Index("ix_submission_queue_category_created", "queue_id", "category", "created_at", "id"),
         # Incremental exports: what changed in a queue since a cursor of (updated_at, id).
         Index("ix_submission_queue_updated", "queue_id", "updated_at", "id"),
         # Possible-duplicate look-ups: same service and category, recent.
