@@ -1,8 +1,8 @@
 """Exports of a queue's submissions for back-office systems and spreadsheets: CSV and JSON Lines.
 
 Rows are read by keyset on (updated_at, id), a batch at a time, each batch a fresh query with a limit,
-and each batch is taken out of the session before the next is read: memory stays flat however big the
-queue. An export covers rows up to a position fixed when it starts (``end_cursor``); that position is
+as plain rows rather than ORM objects, so nothing builds up in the session: memory stays flat however big
+the queue. An export covers rows up to a position fixed when it starts (``end_cursor``); that position is
 the cursor the client sends back as ``since`` next time. See docs/exports.md."""
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, inspect, select, tuple_
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, Select, select, tuple_
+from sqlalchemy.orm import aliased
 
 from webapp.cases import QueueFilter
 from webapp.extensions import db
-from webapp.models import Queue, StaffUser, Status, Submission
+from webapp.models import Queue, RoutingRule, StaffUser, Status, Submission
 
 BATCH_SIZE = 1000
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -43,19 +43,48 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
 
 
-def _description(submission: Submission) -> str:
-    page = (submission.answers or {}).get("describe-it")
+def _description(row: Row) -> str:
+    page = (row.answers or {}).get("describe-it")
     return str(page.get("description") or "") if isinstance(page, dict) else ""
 
 
+# What an export reads: plain rows, with the few names it needs from other tables joined in. No ORM objects,
+# so nothing accumulates in the session and a row costs little to load.
+_assignee = aliased(StaffUser)
+_original = aliased(Submission)
+ROW_COLUMNS = [
+    Submission.id,
+    Submission.reference,
+    Submission.service_slug,
+    Submission.category,
+    Submission.status,
+    Queue.slug.label("queue_slug"),
+    _assignee.email.label("assignee_email"),
+    Submission.channel,
+    Submission.created_at,
+    Submission.updated_at,
+    Submission.street,
+    Submission.area,
+    Submission.postcode,
+    Submission.latitude,
+    Submission.longitude,
+    Submission.answers,
+    Submission.contact_name,
+    Submission.contact_email,
+    Submission.contact_phone,
+    Submission.classification,
+    RoutingRule.name.label("routing_rule_name"),
+    _original.reference.label("duplicate_reference"),
+]
+
 # One list, so CSV and JSON Lines always carry the same fields in the same order.
-COLUMNS: list[tuple[str, Callable[[Submission], Value]]] = [
+COLUMNS: list[tuple[str, Callable[[Row], Value]]] = [
     ("reference", lambda s: s.reference),
     ("service", lambda s: s.service_slug),
     ("category", lambda s: s.category),
     ("status", lambda s: s.status),
-    ("queue", lambda s: s.queue.slug),
-    ("assignee_email", lambda s: s.assignee.email if s.assignee else None),
+    ("queue", lambda s: s.queue_slug),
+    ("assignee_email", lambda s: s.assignee_email),
     ("channel", lambda s: s.channel),
     ("received_at", lambda s: _iso(s.created_at)),
     ("updated_at", lambda s: _iso(s.updated_at)),
@@ -69,14 +98,14 @@ COLUMNS: list[tuple[str, Callable[[Submission], Value]]] = [
     ("contact_email", lambda s: s.contact_email),
     ("contact_phone", lambda s: s.contact_phone),
     ("classification", lambda s: s.classification),
-    ("routing_rule", lambda s: s.routing_rule.name if s.routing_rule else ""),
-    ("duplicate_of", lambda s: s.duplicate_of.reference if s.duplicate_of else ""),
+    ("routing_rule", lambda s: s.routing_rule_name or ""),
+    ("duplicate_of", lambda s: s.duplicate_reference or ""),
 ]
 FIELD_NAMES = [name for name, _ in COLUMNS]
 
 
-def row_values(submission: Submission) -> list[Value]:
-    return [value(submission) for _, value in COLUMNS]
+def row_values(row: Row) -> list[Value]:
+    return [value(row) for _, value in COLUMNS]
 
 
 # Cursors -------------------------------------------------------------------------------------------
@@ -201,44 +230,32 @@ def iter_batches(
     since: ExportCursor | None = None,
     until: ExportCursor | None = None,
     batch: int | None = None,
-) -> Iterator[list[Submission]]:
+) -> Iterator[list[Row]]:
     """The matching rows after ``since`` and up to ``until`` (by default, the end when this starts), oldest
-    change first, ``batch`` at a time. Each list is only valid until the next one is asked for."""
+    change first, ``batch`` at a time, as plain rows (attributes named as in ROW_COLUMNS)."""
     size = batch or BATCH_SIZE
     until = until or end_cursor(queue, filters, user, since)
     filters, queue_id = _resolve_me(filters, user), queue.id
     key = tuple_(Submission.updated_at, Submission.id)
     base = (
-        _matching(queue_id, filters, [Submission])
+        _matching(queue_id, filters, ROW_COLUMNS)
+        .join(Queue, Queue.id == Submission.queue_id)
+        .outerjoin(_assignee, _assignee.id == Submission.assignee_id)
+        .outerjoin(RoutingRule, RoutingRule.id == Submission.routing_rule_id)
+        .outerjoin(_original, _original.id == Submission.duplicate_of_id)
         .where(key <= (until.updated_at, until.id))
-        .options(
-            joinedload(Submission.queue),
-            joinedload(Submission.assignee),
-            joinedload(Submission.routing_rule),
-            joinedload(Submission.duplicate_of),
-        )
         .order_by(Submission.updated_at, Submission.id)
         .limit(size)
     )
-    position, held = since, set(db.session.identity_map.keys())
+    position = since
     while True:
         query = base.where(key > (position.updated_at, position.id)) if position else base
-        rows = list(db.session.scalars(query))
+        rows = list(db.session.execute(query))
         if rows:
             yield rows
         position = ExportCursor(rows[-1].updated_at, rows[-1].id) if rows else until
-        _forget(rows, held)
         if len(rows) < size or position == until:
             return
-
-
-def _forget(rows: list[Submission], held: set[Any]) -> None:
-    """Take a batch's submissions out of the session, so that it does not grow with the export; but not the
-    ones the caller already held. Queues, staff and routing rules stay: there are few of them."""
-    loaded = {*rows, *(row.duplicate_of for row in rows if row.duplicate_of is not None)}
-    for submission in loaded:
-        if submission in db.session and inspect(submission).identity_key not in held:
-            db.session.expunge(submission)
 
 
 def iter_rows(
@@ -249,7 +266,7 @@ def iter_rows(
     *,
     user: StaffUser | None = None,
     until: ExportCursor | None = None,
-) -> Iterator[Submission]:
+) -> Iterator[Row]:
     for rows in iter_batches(queue, filters, user, since, until, batch):
         yield from rows
 
