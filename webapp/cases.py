@@ -158,6 +158,25 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def encode_position(moment: datetime, row_id: int) -> str:
+    """A keyset position, (a time, a row id), as opaque text for a URL."""
+    raw = f"{moment.astimezone(UTC).isoformat()}|{row_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position(text: str) -> tuple[datetime, int]:
+    """The position ``encode_position`` wrote; ValueError for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError(text) from None
+    stamp, _, row_id = raw.partition("|")
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None or not row_id.isdigit():
+        raise ValueError(text)
+    return moment.astimezone(UTC), int(row_id)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """A position in a queue: the (created_at, id) of a row. Opaque text in URLs."""
@@ -166,19 +185,13 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        raw = f"{self.created_at.isoformat()}|{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_position(self.created_at, self.id)
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            stamp, _, row_id = raw.partition("|")
-            created_at = datetime.fromisoformat(stamp)
-            if created_at.tzinfo is None or not row_id.isdigit():
-                raise ValueError(text)
-            return cls(created_at, int(row_id))
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return cls(*decode_position(text))
+        except ValueError:
             raise CaseError("That page link is not valid. Go back to the first page of the queue") from None
 
     @classmethod

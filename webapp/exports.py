@@ -7,8 +7,6 @@ the cursor the client sends back as ``since`` next time. See docs/exports.md."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import json
@@ -21,7 +19,7 @@ from typing import Any
 from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import aliased
 
-from webapp.cases import QueueFilter
+from webapp.cases import QueueFilter, decode_position, encode_position
 from webapp.extensions import db
 from webapp.models import Queue, RoutingRule, StaffUser, Status, Submission
 
@@ -119,19 +117,13 @@ class ExportCursor:
     id: int
 
     def encode(self) -> str:
-        raw = f"{self.updated_at.astimezone(UTC).isoformat()}|{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_position(self.updated_at, self.id)
 
     @classmethod
     def decode(cls, text: str) -> ExportCursor:
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            stamp, _, row_id = raw.partition("|")
-            updated_at = datetime.fromisoformat(stamp)
-            if updated_at.tzinfo is None or not row_id.isdigit():
-                raise ValueError(text)
-            return cls(updated_at.astimezone(UTC), int(row_id))
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return cls(*decode_position(text))
+        except ValueError:
             raise ExportError(
                 "since is not a valid export cursor: send back the X-Export-Cursor of an earlier export, unchanged"
             ) from None
