@@ -333,7 +333,7 @@ def test_submitting_a_report_queues_the_email_and_the_command_sends_it(app, resi
 
     result = app.test_cli_runner().invoke(args=["send-notifications"])
     assert result.exit_code == 0, result.output
-    assert result.output == "Sent 1 messages (0 to try again later, 0 failed).\n"
+    assert result.output == "Sent 1 message (0 to try again later, 0 failed).\n"
     db.session.expire_all()
     assert (email.status, email.attempts) == ("sent", 1)
 
@@ -352,7 +352,7 @@ def test_the_watching_worker_sends_until_interrupted(app, app_ctx, monkeypatch):
     monkeypatch.setattr(notifications, "send_due", send_then_interrupt)
     result = app.test_cli_runner().invoke(args=["send-notifications", "--watch", "--interval", "0.1"])
     assert result.exit_code == 0, result.output
-    assert "Sent 1 messages" in result.output and result.output.endswith("Stopped.\n")
+    assert "Sent 1 message" in result.output and result.output.endswith("Stopped.\n")
     assert len(passes) == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert db.session.get(Notification, notification_id).status == "sent"

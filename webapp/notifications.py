@@ -201,7 +201,8 @@ class Outcome:
     failed: int = 0
 
     def __str__(self) -> str:
-        return f"Sent {self.sent} messages ({self.retrying} to try again later, {self.failed} failed)."
+        noun = "message" if self.sent == 1 else "messages"
+        return f"Sent {self.sent} {noun} ({self.retrying} to try again later, {self.failed} failed)."
 
 
 def next_due(now: datetime) -> Notification | None:
