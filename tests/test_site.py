@@ -147,3 +147,10 @@ def test_submitting_is_rate_limited(resident, config_overrides):
     walk(resident)
     response = resident.post(f"{BASE}/check-answers", expected=429)
     assert response.h1 == "You have tried too many times"
+
+
+def test_api_paths_answer_errors_in_json(resident):
+    response = resident.client.get("/api/no-such-thing")
+    assert response.status_code == 404 and response.get_json()["errors"][0]["code"] == 404
+    response = resident.client.post("/api/queues/highways/export.csv")
+    assert response.status_code == 405 and response.get_json()["errors"][0]["code"] == 405

@@ -23,6 +23,9 @@ PAGES = {
 
 
 def http_error(error: HTTPException):
+    if request.path == "/api" or request.path.startswith("/api/"):
+        # Machines get JSON in the API's error shape, even for paths and methods no view answers.
+        return {"errors": [{"code": error.code, "description": error.description}]}, error.code
     template = PAGES.get(error.code or 500)
     if template is None:
         return error
