@@ -1,4 +1,4 @@
-"""flask commands: seed, send-notifications, purge-expired."""
+"""flask commands: seed, create-staff, create-api-client, revoke-api-client, send-notifications, purge-expired."""
 
 from __future__ import annotations
 
