@@ -265,6 +265,11 @@ def categories_in(queue: Queue) -> list[str]:
     return list(db.session.scalars(_CATEGORIES, {"queue": queue.id}))
 
 
+def other_queues(submission: Submission) -> list[Queue]:
+    """Where a case can be moved to: every queue but its own."""
+    return list(db.session.scalars(select(Queue).where(Queue.id != submission.queue_id).order_by(Queue.name)))
+
+
 def members_of(queue: Queue) -> list[StaffUser]:
     return sorted(
         (user for user in queue.members if user.active and user.role in (Role.CASEWORKER, Role.TEAM_LEADER)),
@@ -334,20 +339,24 @@ def recipients(submission: Submission) -> list[str]:
     return list(dict.fromkeys(email.lower() for email in emails))
 
 
-def public_update(submission: Submission, text: str, by: StaffUser, progress_url: str) -> int:
-    """An update the resident sees on "check progress" and gets by email. Returns how many emails were queued."""
-    _event(submission, "public_update", by, text.strip(), public=True)
-    sent = recipients(submission)
-    for email in sent:
+def _email_update(submission: Submission, emails: list[str], text: str, progress_url: str) -> None:
+    for email in emails:
         notifications.queue_email(
             email,
             "case-update",
             submission,
             reference=submission.reference,
-            update=text.strip(),
+            update=text,
             status=Status(submission.status).label,
             progress_url=progress_url,
         )
+
+
+def public_update(submission: Submission, text: str, by: StaffUser, progress_url: str) -> int:
+    """An update the resident sees on "check progress" and gets by email. Returns how many emails were queued."""
+    _event(submission, "public_update", by, text.strip(), public=True)
+    sent = recipients(submission)
+    _email_update(submission, sent, text.strip(), progress_url)
     audit.record("case.public_update", submission, actor=by, emails=len(sent))
     db.session.commit()
     return len(sent)
@@ -379,16 +388,7 @@ def mark_duplicate(submission: Submission, original_reference: str, by: StaffUse
         submissions.follow(original, email)
     text = f"This problem had already been reported as {original.reference}. Updates will be posted there."
     _event(submission, "duplicate", by, text, public=True, original=original.reference, old=old)
-    for email in moved:
-        notifications.queue_email(
-            email,
-            "case-update",
-            submission,
-            reference=submission.reference,
-            update=text,
-            status=Status.DUPLICATE.label,
-            progress_url=progress_url,
-        )
+    _email_update(submission, moved, text, progress_url)
     audit.record("case.duplicate", submission, actor=by, original=original.reference)
     db.session.commit()
     return original

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import Response, stream_with_context
 from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import aliased
 
@@ -314,3 +315,27 @@ def stream_jsonl(
 
 def filename(queue: Queue, extension: str, today: date | None = None) -> str:
     return f"{queue.slug}-{(today or datetime.now(UTC).date()).isoformat()}.{extension}"
+
+
+FORMATS: dict[str, tuple[Callable[..., Iterator[str]], str]] = {
+    "csv": (stream_csv, CSV_CONTENT_TYPE),
+    "jsonl": (stream_jsonl, JSONL_CONTENT_TYPE),
+}
+
+
+def download(
+    queue: Queue,
+    filters: QueueFilter,
+    extension: str,
+    until: ExportCursor,
+    user: StaffUser | None = None,
+    since: ExportCursor | None = None,
+) -> Response:
+    """The streamed file, for the staff download and the API alike: commit the request's changes first."""
+    streamer, content_type = FORMATS[extension]
+    body = streamer(queue, filters, user=user, since=since, until=until)
+    response = Response(stream_with_context(body), content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename(queue, extension)}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Export-Cursor"] = until.encode()
+    return response

@@ -135,11 +135,16 @@ def submitted_summary(service: Service, submission: Submission, personal: bool) 
     return rows
 
 
-def end(draft: Draft, service: Service) -> None:
-    """Drop a draft that will not become a submission, and anything it uploaded."""
+def discard_answers(draft: Draft, service: Service) -> None:
+    """Let every page drop what its stored answer holds outside the database (an uploaded photo)."""
     for page in service.pages:
         if page.name in draft.answers:
             page.discard(draft.answers[page.name])
+
+
+def end(draft: Draft, service: Service) -> None:
+    """Drop a draft that will not become a submission, and anything it uploaded."""
+    discard_answers(draft, service)
     db.session.delete(draft)
     db.session.commit()
     session.get(SESSION_KEY, {}).pop(service.slug, None)
@@ -261,10 +266,8 @@ def purge_expired_drafts(catalogue) -> int:
     expired = db.session.scalars(select(Draft).where(Draft.expires_at <= utcnow())).all()
     for draft in expired:
         service = catalogue.get(draft.service_slug)
-        if service is not None and draft.submission_id is None:
-            for page in service.pages:
-                if page.name in draft.answers:
-                    page.discard(draft.answers[page.name])
+        if service is not None and draft.submission_id is None:  # a submission keeps its photos
+            discard_answers(draft, service)
         db.session.delete(draft)
     db.session.commit()
     return len(expired)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -16,12 +15,6 @@ from webapp.extensions import db
 from webapp.models import ApiClient, Queue, utcnow
 
 log = logging.getLogger(__name__)
-
-Streamer = Callable[..., Iterator[str]]
-FORMATS: dict[str, tuple[Streamer, str]] = {
-    "csv": (exports.stream_csv, exports.CSV_CONTENT_TYPE),
-    "jsonl": (exports.stream_jsonl, exports.JSONL_CONTENT_TYPE),
-}
 
 
 class ApiError(Exception):
@@ -101,13 +94,7 @@ def _export(slug: str, extension: str) -> Response:
         **exports.describe(filters),
     )
     db.session.commit()
-    streamer, content_type = FORMATS[extension]
-    body = streamer(queue, filters, since=since, until=until)
-    response = Response(stream_with_context(body), content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{exports.filename(queue, extension)}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Export-Cursor"] = until.encode()
-    return response
+    return exports.download(queue, filters, extension, until, since=since)
 
 
 @bp.get("/queues/<slug>/export.csv")

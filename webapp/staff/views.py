@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -14,7 +13,6 @@ from flask import (
     request,
     send_from_directory,
     session,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
@@ -136,13 +134,7 @@ def export(slug: str, extension: str):
     until = exports.end_cursor(queue, filters, user=current_user)
     audit.record(f"export.{extension}", actor=current_user, queue=queue.slug, **exports.describe(filters))
     db.session.commit()
-    streamer = exports.stream_csv if extension == "csv" else exports.stream_jsonl
-    body = streamer(queue, filters, user=current_user, until=until)
-    content_type = exports.CSV_CONTENT_TYPE if extension == "csv" else exports.JSONL_CONTENT_TYPE
-    response = Response(stream_with_context(body), content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{exports.filename(queue, extension)}"'
-    response.headers["X-Export-Cursor"] = until.encode()
-    return response
+    return exports.download(queue, filters, extension, until, user=current_user)
 
 
 def render_case(submission, failed=None, status: int = 200, error_message: str | None = None):
@@ -153,10 +145,7 @@ def render_case(submission, failed=None, status: int = 200, error_message: str |
         "status": StatusForm(cases.TRANSITIONS[Status(submission.status)], prefix="status"),
         "note": NoteForm(prefix="note"),
         "update": PublicUpdateForm(prefix="update"),
-        "move": MoveForm(
-            [q for q in db.session.scalars(select(Queue).order_by(Queue.name)) if q.id != submission.queue_id],
-            prefix="move",
-        ),
+        "move": MoveForm(cases.other_queues(submission), prefix="move"),
         "duplicate": DuplicateForm(prefix="duplicate"),
     }
     if failed is not None:
@@ -255,7 +244,7 @@ def public_update(reference: str):
 @staff_only(*QUEUE_WORKERS)
 def move(reference: str):
     submission = case_or_abort(reference, action=None)
-    queues = [q for q in db.session.scalars(select(Queue).order_by(Queue.name)) if q.id != submission.queue_id]
+    queues = cases.other_queues(submission)
     form = MoveForm(queues, prefix="move")
     if not form.validate_on_submit():
         return render_case(submission, form, 400)
