@@ -301,6 +301,7 @@ SERVICE = Service(
         "a photo, if you have one (optional)",
     ),
     submit_label="Send report",
+    urgent_note="If something is dangerous, like a deep pothole or a fallen light, call at any time.",
     confirmation_title="Report sent",
     what_happens_next=(
         "We'll check your report and pass it to the team that deals with it. "

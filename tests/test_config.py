@@ -15,9 +15,31 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 def test_production_takes_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://council@db/council")
+    with pytest.raises(RuntimeError, match="PAYMENT_PROVIDER, BASE_URL"):
+        config.load("production")
+    monkeypatch.setenv("PAYMENT_PROVIDER", "sandbox")
+    monkeypatch.setenv("BASE_URL", "https://services.example.gov.uk")
     settings = config.load("production")
     assert settings.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://council@db/council"
     assert settings.SESSION_COOKIE_SECURE is True
+    assert settings.PAYMENT_PROVIDER == "sandbox"
+
+
+def test_production_with_stripe_needs_its_keys(monkeypatch):
+    for name, value in {
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL": "postgresql+psycopg://council@db/council",
+        "PAYMENT_PROVIDER": "stripe",
+        "BASE_URL": "https://services.example.gov.uk",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(RuntimeError, match="STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET"):
+        config.load("production")
+    monkeypatch.setenv("PAYMENT_PROVIDER", "paypal")
+    with pytest.raises(RuntimeError, match="PAYMENT_PROVIDER must be one of sandbox, stripe"):
+        config.load("production")
 
 
 def test_an_unknown_environment_is_refused():

@@ -405,8 +405,11 @@ def test_authentication_errors(app_ctx):
 
 def test_api_views_declare_their_access(app):
     views = {name: view for name, view in app.view_functions.items() if name.startswith("api.")}
-    assert set(views) == {"api.export_csv", "api.export_jsonl"}
-    assert all(view.access == "api_key" for view in views.values())
+    assert {name: view.access for name, view in views.items()} == {
+        "api.export_csv": "api_key",
+        "api.export_jsonl": "api_key",
+        "api.payment_webhook": "provider_signature",
+    }
 
 
 def test_an_export_is_audited_and_marks_the_client_used(app_ctx):

@@ -25,6 +25,8 @@ TEMPLATE_IDS = {
     "submission-received": "f33517ff-2a88-4f6e-b855-c550268ce08a",
     "following-report": "0c3f4d1a-8b2e-4f7a-9d6c-5e1b2a3c4d5e",
     "case-update": "9d1e4c2b-7a6f-4e3d-8c2b-1a0f9e8d7c6b",
+    "payment-received": "3b6f0e2a-1c4d-4e5f-8a9b-0c1d2e3f4a5b",
+    "refund-issued": "6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b",
 }
 
 
@@ -282,11 +284,18 @@ def test_the_notify_sender_needs_a_key_and_every_template_id():
         NotifySender(notify_stub.API_KEY, {**TEMPLATE_IDS, "case-update": None}, "http://127.0.0.1", 1)
 
 
-PRODUCTION = {"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql+psycopg://council@db/council"}
+PRODUCTION = {
+    "SECRET_KEY": "s" * 40,
+    "DATABASE_URL": "postgresql+psycopg://council@db/council",
+    "PAYMENT_PROVIDER": "sandbox",
+    "BASE_URL": "https://services.example.gov.uk",
+}
 TEMPLATE_SETTINGS = {
     "NOTIFY_TEMPLATE_SUBMISSION_RECEIVED": TEMPLATE_IDS["submission-received"],
     "NOTIFY_TEMPLATE_FOLLOWING_REPORT": TEMPLATE_IDS["following-report"],
     "NOTIFY_TEMPLATE_CASE_UPDATE": TEMPLATE_IDS["case-update"],
+    "NOTIFY_TEMPLATE_PAYMENT_RECEIVED": TEMPLATE_IDS["payment-received"],
+    "NOTIFY_TEMPLATE_REFUND_ISSUED": TEMPLATE_IDS["refund-issued"],
 }
 
 

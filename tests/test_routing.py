@@ -15,7 +15,7 @@ SEED = json.loads(routing.SEED_FILE.read_text())
 
 @pytest.mark.parametrize("rule", SEED["rules"], ids=[rule["name"] for rule in SEED["rules"]])
 def test_every_seeded_rule_routes_to_its_queue(app_ctx, rule):
-    decision = routing.route(rule["service"], rule["category"], "Anywhere")
+    decision = routing.route(rule["service"], rule.get("category"), "Anywhere")
     assert decision.queue.slug == rule["queue"]
     assert decision.rule.name == rule["name"]
 
@@ -28,7 +28,13 @@ def test_seeded_pothole_categories():
         "street-light": "street-lighting",
         "fly-tipping": "environmental-services",
     }
-    assert {rule["category"]: rule["queue"] for rule in SEED["rules"]} == expected
+    road = [rule for rule in SEED["rules"] if rule["service"] == "report-a-road-problem"]
+    assert {rule["category"]: rule["queue"] for rule in road} == expected
+
+
+def test_payments_go_to_their_teams():
+    services = {rule["service"]: rule["queue"] for rule in SEED["rules"] if "category" not in rule}
+    assert services == {"pay-a-parking-fine": "parking", "pay-an-invoice": "revenues"}
 
 
 def test_no_match_goes_to_triage_with_no_rule(app_ctx):

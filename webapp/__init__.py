@@ -71,4 +71,8 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     app.register_blueprint(staff_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    if app.config["PAYMENT_PROVIDER"] == "sandbox":
+        from webapp.payments.sandbox_views import bp as sandbox_bp
+
+        app.register_blueprint(sandbox_bp)
     return app

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select, text, tuple_, update
 
-from webapp import audit, notifications, submissions
+from webapp import audit, lifecycle, notifications, submissions
 from webapp.extensions import db
 from webapp.models import OPEN_STATUSES, CaseEvent, Follower, Queue, Role, StaffUser, Status, Submission, utcnow
 
@@ -20,17 +20,6 @@ PAGE_SIZE = 50
 # Counting every match of a filter on a queue of a million rows takes longer than the page itself:
 # count up to this many and show "10,000+" beyond.
 COUNT_CAP = 10_000
-
-# Which status a case may move to from each status.
-TRANSITIONS: dict[Status, tuple[Status, ...]] = {
-    Status.AWAITING_PAYMENT: (),
-    Status.RECEIVED: (Status.IN_PROGRESS, Status.CLOSED),
-    Status.IN_PROGRESS: (Status.AWAITING_INFORMATION, Status.RESOLVED, Status.CLOSED),
-    Status.AWAITING_INFORMATION: (Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED),
-    Status.RESOLVED: (Status.IN_PROGRESS,),
-    Status.CLOSED: (Status.IN_PROGRESS,),
-    Status.DUPLICATE: (Status.IN_PROGRESS,),
-}
 
 
 class CaseError(ValueError):
@@ -40,11 +29,12 @@ class CaseError(ValueError):
 # Who may see what ----------------------------------------------------------------------------------
 
 
-def can_work_queue(user: StaffUser, queue: Queue) -> bool:
-    """Admins see every queue; caseworkers and team leaders the queues they belong to; agents none."""
+def can_work_queue(user: StaffUser, queue: Queue | None) -> bool:
+    """Admins see every queue; caseworkers and team leaders the queues they belong to; agents none. A submission
+    waiting for payment is in no queue yet: only admins see it."""
     if user.role == Role.ADMIN:
         return True
-    if user.role in (Role.CASEWORKER, Role.TEAM_LEADER):
+    if queue is not None and user.role in (Role.CASEWORKER, Role.TEAM_LEADER):
         return any(member_queue.id == queue.id for member_queue in user.queues)
     return False
 
@@ -281,8 +271,14 @@ def members_of(queue: Queue) -> list[StaffUser]:
 
 
 def _event(submission: Submission, kind: str, actor: StaffUser, body: str = "", public: bool = False, **data) -> None:
-    submission.events.append(CaseEvent(kind=kind, actor_id=actor.id, body=body, public=public, data=data))
-    submission.updated_at = utcnow()
+    lifecycle.record(submission, kind, lifecycle.Actor.member_of_staff(actor), body, public, **data)
+
+
+def _transition(submission: Submission, to: Status, by: StaffUser, **kwargs) -> None:
+    try:
+        lifecycle.transition(submission, to, lifecycle.Actor.member_of_staff(by), **kwargs)
+    except lifecycle.TransitionError as error:
+        raise CaseError(str(error)) from None
 
 
 def claim(submission: Submission, user: StaffUser) -> None:
@@ -317,11 +313,9 @@ def assign(submission: Submission, to: StaffUser | None, by: StaffUser) -> None:
 
 def change_status(submission: Submission, new: Status, by: StaffUser) -> None:
     current = Status(submission.status)
-    if new not in TRANSITIONS[current]:
-        allowed = ", ".join(status.label.lower() for status in TRANSITIONS[current]) or "nothing"
-        raise CaseError(f"A case that is {current.label.lower()} can only move to: {allowed}")
-    submission.status = new
-    _event(submission, "status", by, f"{current.label} to {new.label}", old=current, new=new)
+    if new in lifecycle.OWN_ACTIONS:
+        raise CaseError(f"Use '{new.label}' on the case page to do that")
+    _transition(submission, new, by)
     audit.record("case.status", submission, actor=by, old=current, new=new)
     db.session.commit()
 
@@ -363,6 +357,8 @@ def public_update(submission: Submission, text: str, by: StaffUser, progress_url
 
 
 def move(submission: Submission, to: Queue, reason: str, by: StaffUser) -> None:
+    if submission.queue is None:
+        raise CaseError("This submission is waiting for payment: it reaches a queue once it is paid")
     if to.id == submission.queue_id:
         raise CaseError(f"This case is already in the {to.name} queue")
     old = submission.queue
@@ -381,13 +377,12 @@ def mark_duplicate(submission: Submission, original_reference: str, by: StaffUse
         raise CaseError("A report cannot be a duplicate of itself")
     if original.duplicate_of_id is not None:
         raise CaseError(f"{original.reference} is itself a duplicate: use the report it repeats")
-    old = Status(submission.status)
-    submission.status, submission.duplicate_of = Status.DUPLICATE, original
+    text = f"This problem had already been reported as {original.reference}. Updates will be posted there."
+    _transition(submission, Status.DUPLICATE, by, kind="duplicate", body=text, public=True, original=original.reference)
+    submission.duplicate_of = original
     moved = recipients(submission)
     for email in moved:
         submissions.follow(original, email)
-    text = f"This problem had already been reported as {original.reference}. Updates will be posted there."
-    _event(submission, "duplicate", by, text, public=True, original=original.reference, old=old)
     _email_update(submission, moved, text, progress_url)
     audit.record("case.duplicate", submission, actor=by, original=original.reference)
     db.session.commit()

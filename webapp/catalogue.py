@@ -162,6 +162,28 @@ class Record:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """What a submission costs, in pence, worked out by the server from the answers (never from a form field)."""
+
+    amount: int
+    description: str  # on the payment page, the receipt and the ledger: "Parking fine AB12345678"
+    charge_reference: str | None = None  # the charge it pays, when it pays one
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or self.amount <= 0:
+            raise ValueError("a fee is a whole, positive number of pence")
+
+
+class NotPayable(Exception):
+    """Nothing can be paid now (the charge is already paid, cancelled or challenged): the message says why, and
+    what to do instead, to the resident."""
+
+    def __init__(self, title: str, message: str):
+        super().__init__(message)
+        self.title, self.message = title, message
+
+
+@dataclass(frozen=True)
 class Service:
     slug: str
     title: str
@@ -178,6 +200,10 @@ class Service:
     confirmation_title: str = "Submitted"
     what_happens_next: str = ""
     noun: str = "request"  # "report", "application": used in headings and emails
+    # What it costs, from the answers; None for a free service. May raise NotPayable.
+    fee: Callable[[Answers], Fee] | None = None
+    start_minutes: int = 5  # "It takes about 5 minutes", on the start page
+    urgent_note: str = ""  # after the contact centre's hours on the start page: what to do in an emergency
 
     def __post_init__(self) -> None:
         if self.classification not in CLASSIFICATIONS:
@@ -187,6 +213,9 @@ class Service:
         names = [page.name for page in self.pages]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.slug}: page names must be unique")
+
+    def fee_for(self, answers: Answers) -> Fee | None:
+        return self.fee(answers) if self.fee is not None else None
 
     def page(self, name: str) -> Page | None:
         return next((page for page in self.pages if page.name == name), None)

@@ -1,9 +1,11 @@
-"""flask commands: seed, create-staff, create-api-client, revoke-api-client, send-notifications, purge-expired."""
+"""flask commands: seed, create-staff, create-api-client, revoke-api-client, send-notifications, purge-expired,
+import-charges, settle-payments."""
 
 from __future__ import annotations
 
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -14,6 +16,7 @@ from webapp import api, journeys, notifications, routing, staff_accounts, submis
 from webapp.extensions import db
 from webapp.geo import street_key
 from webapp.models import CaseEvent, Role, StaffUser, Status, Submission, utcnow
+from webapp.money import format_pence
 
 DEMO_REPORTS = [
     # category, street, area, lat, lon, description, days ago
@@ -89,6 +92,64 @@ def watch_notifications(interval: float) -> None:
     click.echo("Stopped.")
 
 
+# Demo parking fines and invoices; dates in {braces} are filled in relative to today.
+DEMO_CHARGES = Path(__file__).parent / "data" / "demo-charges.csv"
+
+
+def seed_demo_charges() -> None:
+    """A few parking fines and invoices to pay, each in a different state, printed for trying the services."""
+    from webapp import charges
+
+    if db.session.scalar(select(func.count()).select_from(charges.Charge)):
+        return
+    today = charges.today()
+    days = {"recent": 3, "older": 30, "certificate": 60, "paid": 31, "challenged": 32}
+    values = {name: f"{20_000_000 + number * 1_111_111:08d}" for number, name in enumerate(days, start=1)}
+    values |= {f"{name}_day": (today - timedelta(days=ago)).isoformat() for name, ago in days.items()}
+    values |= {
+        "certificate_issued": (today - timedelta(days=5)).isoformat(),
+        "due_day": (today + timedelta(days=14)).isoformat(),
+        "invoice_a": "40012345",
+        "invoice_b": "40067890",
+    }
+    charges.import_csv(DEMO_CHARGES.read_text().format(**values))
+    click.echo("Demo charges to pay (PCN number and vehicle registration, or invoice number and postcode):")
+    for charge in db.session.scalars(select(charges.Charge).order_by(charges.Charge.kind.desc(), charges.Charge.id)):
+        balance = format_pence(charge.balance)
+        click.echo(f"  {charge.kind:<8} {charge.reference:<11} {charge.verifier:<9} {charge.status:<11} {balance}")
+
+
+@click.command("import-charges")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@with_appcontext
+def import_charges(file) -> None:
+    """Load parking fines and invoices from a CSV exported by the parking or debt system. All or nothing: a bad
+    line stops the import and is named. A charge already here (by its reference) is updated, not duplicated."""
+    from webapp import charges
+
+    try:
+        result = charges.import_csv(file.read())
+    except charges.ChargeFileError as error:
+        db.session.rollback()
+        raise click.ClickException("Nothing was imported:\n" + "\n".join(error.problems)) from None
+    db.session.commit()
+    click.echo(f"Imported {result.created} new charges and updated {result.updated}.")
+
+
+@click.command("settle-payments")
+@with_appcontext
+def settle_payments() -> None:
+    """Close payments still open after their window (asking the provider: one paid whose webhook was lost is
+    settled as paid), cancel submissions that were never paid, and resend refunds the provider did not confirm."""
+    from webapp import payments
+
+    counts = payments.settle_overdue()
+    click.echo(
+        f"Closed {counts['checked']} unfinished payments, settled {counts['paid']} paid ones, cancelled "
+        f"{counts['cancelled']} unpaid submissions, sent {counts['refunds']} waiting refunds."
+    )
+
+
 @click.command("create-api-client")
 @click.argument("name")
 @click.option("--queue", "queues", multiple=True, required=True, metavar="SLUG", help="A queue it may export; repeat.")
@@ -126,6 +187,7 @@ def init_app(app: Flask) -> None:
         if demo:
             seed_demo_reports()
             seed_demo_staff()
+            seed_demo_charges()
         db.session.commit()
 
     @app.cli.command("create-staff")
@@ -162,4 +224,6 @@ def init_app(app: Flask) -> None:
         click.echo(f"Deleted {count} expired drafts.")
 
     app.cli.add_command(create_api_client)
+    app.cli.add_command(import_charges)
+    app.cli.add_command(settle_payments)
     app.cli.add_command(revoke_api_client)

@@ -33,7 +33,10 @@ NOTIFY_TEMPLATE_SETTINGS = {
     "submission-received": "NOTIFY_TEMPLATE_SUBMISSION_RECEIVED",
     "following-report": "NOTIFY_TEMPLATE_FOLLOWING_REPORT",
     "case-update": "NOTIFY_TEMPLATE_CASE_UPDATE",
+    "payment-received": "NOTIFY_TEMPLATE_PAYMENT_RECEIVED",
+    "refund-issued": "NOTIFY_TEMPLATE_REFUND_ISSUED",
 }
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
 
 
 def _email_sender() -> str:
@@ -90,6 +93,20 @@ class Config:
     # X-Forwarded-Proto headers are then trusted, for rate limits by the resident's address and for HSTS.
     TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0"))
     PREFERRED_URL_SCHEME = "http"
+    # The site's address, for links in messages sent outside a web request (by a worker or a scheduled job).
+    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+
+    # Payments: the sandbox (a test payment page served by the site, the embedded default) or Stripe Checkout.
+    PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER", "sandbox")
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")  # only to point the SDK at a fake Stripe in tests
+    # A payment not completed in this long expires, and the submission waiting for it is cancelled.
+    PAYMENT_WINDOW_MINUTES = int(_env("PAYMENT_WINDOW_MINUTES", "90"))
+    # The sandbox confirms each payment as a signed webhook too, as a real provider does; "off" loses them all,
+    # to try the return page and the settling job on their own.
+    SANDBOX_WEBHOOKS = _env("SANDBOX_WEBHOOKS", "on") == "on"
+    RATELIMIT_CHARGE_LOOKUP = _env("RATELIMIT_CHARGE_LOOKUP", "10 per minute")
 
 
 class DevelopmentConfig(Config):
@@ -105,6 +122,9 @@ class TestingConfig(Config):
     # Tests never reach the real GOV.UK Notify, whatever the environment says.
     EMAIL_SENDER = "log"
     NOTIFY_API_KEY = None
+    # Tests never reach the real Stripe either.
+    PAYMENT_PROVIDER = "sandbox"
+    BASE_URL = "http://localhost"
 
 
 class ProductionConfig(Config):
@@ -118,6 +138,13 @@ class ProductionConfig(Config):
             required += ["NOTIFY_API_KEY", *NOTIFY_TEMPLATE_SETTINGS.values()]
         elif self.EMAIL_SENDER != "log":
             raise RuntimeError(f"EMAIL_SENDER must be 'log' or 'notify', not {self.EMAIL_SENDER!r}")
+        # A live site names its payment provider: the sandbox takes no money, so it is never a silent default.
+        required += ["PAYMENT_PROVIDER", "BASE_URL"]
+        self.PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER")
+        if self.PAYMENT_PROVIDER == "stripe":
+            required += ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
+        elif self.PAYMENT_PROVIDER not in (None, *PAYMENT_PROVIDERS):
+            raise RuntimeError(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}")
         missing = [name for name in required if not _env(name)]
         if missing:
             raise RuntimeError(f"Production needs these environment variables: {', '.join(missing)}")
@@ -125,6 +152,9 @@ class ProductionConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
         self.NOTIFY_API_KEY = _env("NOTIFY_API_KEY")
         self.NOTIFY_TEMPLATES = _notify_templates()
+        self.BASE_URL = _env("BASE_URL")
+        self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+        self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
 
 
 CONFIGS = {

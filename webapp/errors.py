@@ -8,7 +8,9 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from webapp.catalogue import NotPayable
 from webapp.journeys import DraftMissing, Incomplete
+from webapp.payments import PaymentUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,14 @@ def incomplete(error: Incomplete):
     return redirect(url_for("public.question", slug=request.view_args["slug"], page_name=error.page.name))
 
 
+def not_payable(error: NotPayable):
+    return render_template("public/payments/not-payable.html", error=error), 409
+
+
+def payment_unavailable(error: PaymentUnavailable):
+    return render_template("public/payments/unavailable.html"), 503
+
+
 def server_error(error: Exception):
     log.exception("unhandled error", exc_info=getattr(error, "original_exception", error))
     return render_template("errors/500.html"), 500
@@ -53,5 +63,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(DraftMissing, draft_missing)
     app.register_error_handler(Incomplete, incomplete)
+    app.register_error_handler(NotPayable, not_payable)
+    app.register_error_handler(PaymentUnavailable, payment_unavailable)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(500, server_error)

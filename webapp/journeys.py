@@ -10,15 +10,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import current_app, session, url_for
+from flask import current_app, session
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from webapp import notifications, routing, submissions
-from webapp.catalogue import Answers, Page, Service, SummaryRow
+from webapp import lifecycle, notifications, submissions
+from webapp.catalogue import Answers, Fee, Page, Service, SummaryRow
 from webapp.extensions import db
 from webapp.geo import street_key
-from webapp.models import Attachment, CaseEvent, Channel, Draft, Status, Submission, utcnow
+from webapp.models import Attachment, Channel, Draft, Status, Submission, utcnow
 
 SESSION_KEY = "drafts"
 REFERENCE_ATTEMPTS = 5
@@ -170,6 +170,12 @@ def submit(draft: Draft, service: Service, agent_id: int | None = None) -> Submi
     raise RuntimeError(f"could not file draft {draft_id} after {REFERENCE_ATTEMPTS} attempts")
 
 
+def fee(service: Service, draft: Draft) -> Fee | None:
+    """What this draft will cost, from its answers; raises NotPayable when there is nothing that can be paid."""
+    answers = answers_of(draft)
+    return service.fee_for(Answers({page.name: answers[page.name] for page in applicable(service, answers)}))
+
+
 def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
     answers = answers_of(draft)
     missing = first_incomplete(service, answers)
@@ -178,18 +184,15 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
     pages = applicable(service, answers)
     kept = {page.name: answers[page.name] for page in pages}
     record = service.record(Answers(kept))
-    decision = routing.route(service.slug, record.category, record.area)
+    due = service.fee_for(Answers(kept))
     now: datetime = utcnow()
     submission = Submission(
         reference=submissions.new_reference(service.reference_prefix),
         draft_id=draft.id,
         service_slug=service.slug,
         category=record.category,
-        status=Status.RECEIVED,
         channel=draft.channel,
         agent_id=agent_id,
-        queue=decision.queue,
-        routing_rule=decision.rule,
         classification=service.classification,
         retain_until=now + service.retention,
         answers=kept,
@@ -218,29 +221,11 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
                     height=photo.height,
                 )
             )
-    submission.events.append(
-        CaseEvent(
-            kind="submitted",
-            public=False,
-            body=decision.reason,
-            data={"queue": decision.queue.slug, "rule": decision.rule.name if decision.rule else None},
-            created_at=now,
-        )
+    # A fee due: the submission waits for its payment, and reaches a queue (and sends its email) once paid.
+    lifecycle.open_submission(
+        submission, lifecycle.Actor.resident(), Status.AWAITING_PAYMENT if due else Status.RECEIVED
     )
-    db.session.flush()
     draft.submission_id = submission.id
-    if record.contact_email:
-        notifications.queue_email(
-            record.contact_email,
-            "submission-received",
-            submission,
-            name=record.contact_name or "resident",
-            service=service.title,
-            noun=service.noun,
-            reference=submission.reference,
-            what_happens_next=service.what_happens_next,
-            progress_url=url_for("public.check_progress", _external=True),
-        )
     return submission
 
 
@@ -255,7 +240,7 @@ def follow_existing(draft: Draft, service: Service, reference: str, email: str |
             "following-report",
             original,
             reference=original.reference,
-            progress_url=url_for("public.check_progress", _external=True),
+            progress_url=notifications.progress_url(),
         )
     end(draft, service)
     return original

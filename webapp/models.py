@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -54,6 +56,7 @@ class Status(enum.StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
     DUPLICATE = "duplicate"
+    CANCELLED = "cancelled"  # never paid for: the payment failed, was abandoned or ran out of time
 
     @property
     def label(self) -> str:
@@ -68,8 +71,11 @@ STATUS_LABELS = {
     Status.RESOLVED: "Fixed or resolved",
     Status.CLOSED: "Closed",
     Status.DUPLICATE: "Already reported",
+    Status.CANCELLED: "Cancelled",
 }
 OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_INFORMATION)
+# What a case in a queue can be: one awaiting payment, or cancelled unpaid, never reached a queue.
+QUEUE_STATUSES = tuple(status for status in Status if status not in (Status.AWAITING_PAYMENT, Status.CANCELLED))
 
 
 class Channel(enum.StrEnum):
@@ -82,6 +88,7 @@ class Role(enum.StrEnum):
     CASEWORKER = "caseworker"  # works the queues they belong to
     TEAM_LEADER = "team_leader"  # a caseworker who can also reassign and see team figures
     ADMIN = "admin"  # staff accounts, queues, routing rules, the outbox
+    FINANCE = "finance"  # payments, refunds and reconciliation; no queues
 
     @property
     def label(self) -> str:
@@ -177,7 +184,8 @@ class Submission(db.Model):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
-    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
+    # None until the submission is received: one waiting for payment is in no queue yet.
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queue.id"))
     routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
     classification: Mapped[str] = mapped_column(String(32))
     retain_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -197,7 +205,7 @@ class Submission(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    queue: Mapped[Queue] = relationship()
+    queue: Mapped[Queue | None] = relationship()
     routing_rule: Mapped[RoutingRule | None] = relationship()
     assignee: Mapped[StaffUser | None] = relationship(foreign_keys=[assignee_id])
     agent: Mapped[StaffUser | None] = relationship(foreign_keys=[agent_id])
@@ -249,6 +257,8 @@ class CaseEvent(db.Model):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Who did it: a resident, an agent, staff, the system (a payment, a scheduled job) or an API client.
+    actor_kind: Mapped[str] = mapped_column(String(16), default="system")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -325,3 +335,143 @@ api_client_queue = db.Table(
     db.Column("api_client_id", ForeignKey("api_client.id", ondelete="CASCADE"), primary_key=True),
     db.Column("queue_id", ForeignKey("queue.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+class Charge(db.Model):
+    """Something a resident owes the council and can pay online: a penalty charge notice, an invoice.
+    Loaded from the parking or debt system's export with ``flask import-charges``."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)  # the PCN or invoice number, normalised
+    kind: Mapped[str] = mapped_column(String(16))  # "pcn" or "invoice"
+    # What the payer must also know: the vehicle registration for a PCN, the postcode for an invoice (normalised).
+    verifier: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)  # pence: the full charge as issued
+    balance: Mapped[int] = mapped_column(Integer)  # pence still owed
+    status: Mapped[str] = mapped_column(String(16))  # open, paid, cancelled, challenged
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    certificate_on: Mapped[date | None] = mapped_column(Date)  # a PCN's charge certificate: the amount rises
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+
+class Payment(db.Model):
+    """One attempt to pay for a submission, through a provider. A submission may have several attempts
+    (a declined card, then another card); at most one of them pays for it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # in return URLs and provider metadata
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="RESTRICT"), index=True)
+    charge_id: Mapped[int | None] = mapped_column(ForeignKey("charge.id", ondelete="RESTRICT"), index=True)
+    service_slug: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(Integer)  # pence
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    next_url: Mapped[str | None] = mapped_column(Text)  # the provider's payment page, while it is open
+    refund_target: Mapped[str | None] = mapped_column(String(255))  # what refunds go against at the provider
+    status: Mapped[str] = mapped_column(String(16))
+    failure: Mapped[str | None] = mapped_column(String(32))
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.ONLINE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    submission: Mapped[Submission] = relationship()
+    charge: Mapped[Charge | None] = relationship()
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    __table_args__ = (
+        Index("uq_payment_provider_provider_id", "provider", "provider_id", unique=True),
+        # The payments page and the ledger: a day's payments, and the open ones the settling job checks.
+        Index("ix_payment_status_created", "status", "created_at"),
+        Index("ix_payment_succeeded_at", "succeeded_at"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class Refund(db.Model):
+    """Money given back against a payment, in full or in part, with the reason and who did it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending, succeeded, failed
+    # One refund per request: a form sent twice (or a retried job) finds the refund it already made.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    provider_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
+    staff: Mapped[StaffUser | None] = relationship()
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class ReconciliationRun(db.Model):
+    """One comparison of a day's payments and refunds with the provider's, and what it found."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    ours: Mapped[int] = mapped_column(Integer)  # how many movements we hold for the day
+    theirs: Mapped[int] = mapped_column(Integer)  # how many the provider holds
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mismatches: Mapped[list[Mismatch]] = relationship(back_populates="run", order_by="Mismatch.id")
+
+
+class Mismatch(db.Model):
+    """A movement of money that we and the provider disagree on."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_run.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # payment or refund
+    problem: Mapped[str] = mapped_column(String(32))  # missing_at_provider, missing_here, amount_differs
+    provider_id: Mapped[str] = mapped_column(String(255))
+    ours: Mapped[int | None] = mapped_column(Integer)
+    theirs: Mapped[int | None] = mapped_column(Integer)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="SET NULL"))
+
+    run: Mapped[ReconciliationRun] = relationship(back_populates="mismatches")
+    payment: Mapped[Payment | None] = relationship()
+
+
+class SandboxPayment(db.Model):
+    """The sandbox provider's own record of a payment page (the embedded default; no real money).
+    It keeps what a real provider would keep, and never a card number: only its last four digits."""
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(32))
+    payment_id: Mapped[str] = mapped_column(String(32))
+    return_url: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16))
+    failure: Mapped[str | None] = mapped_column(String(32))
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class SandboxRefund(db.Model):
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sandbox_payment_id: Mapped[str] = mapped_column(ForeignKey("sandbox_payment.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from string import Template
 from typing import Any, Protocol
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import or_, select
@@ -72,6 +72,30 @@ TEMPLATES = {
             "$council"
         ),
     ),
+    "payment-received": EmailTemplate(
+        subject="$service: payment received, reference $reference",
+        body=(
+            "Dear $name,\n\n"
+            "Thank you for your payment. This email is your receipt.\n\n"
+            "Payment for: $description\n"
+            "Amount paid: $amount\n"
+            "Date: $paid_on\n"
+            "Reference: $reference\n\n"
+            "$what_happens_next\n\n"
+            "You can check its progress at any time:\n$progress_url\n\n"
+            "$council"
+        ),
+    ),
+    "refund-issued": EmailTemplate(
+        subject="Refund of $amount for $reference",
+        body=(
+            "Dear $name,\n\n"
+            "We have refunded $amount of your payment for $description (reference $reference).\n\n"
+            "Reason: $reason\n\n"
+            "The money will be back on the card you paid with within 5 to 10 working days.\n\n"
+            "$council"
+        ),
+    ),
     "case-update": EmailTemplate(
         subject="Update on $reference",
         body=(
@@ -84,6 +108,14 @@ TEMPLATES = {
         ),
     ),
 }
+
+
+def progress_url() -> str:
+    """The "check progress" page's full address: from the request when there is one, else from BASE_URL (a
+    scheduled job or a provider's webhook handled by a worker)."""
+    if has_request_context():
+        return url_for("public.check_progress", _external=True)
+    return current_app.config["BASE_URL"].rstrip("/") + "/check-progress"
 
 
 def queue_email(to: str, template: str, submission: Submission | None = None, **personalisation: str) -> Notification:

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
+
+
+def form_action() -> str:
+    """Forms post to this site; the payment step redirects a form's answer to the provider's page, which
+    browsers check against form-action too."""
+    origins = current_app.extensions.get("payment_form_origins")
+    if origins is None:
+        from webapp import payments
+
+        origins = current_app.extensions["payment_form_origins"] = payments.provider().form_action_origins
+    return " ".join(["'self'", *origins])
 
 
 def content_security_policy() -> str:
@@ -24,7 +35,7 @@ def content_security_policy() -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            f"form-action {form_action()}",
             "frame-ancestors 'none'",
         ]
     )

@@ -12,6 +12,8 @@ from jinja2 import Undefined
 from jinja2.utils import missing
 from markupsafe import Markup, escape
 
+from webapp.money import format_pence
+
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -181,3 +183,4 @@ def init_app(app: Any) -> None:
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_filter(age)
+    app.add_template_filter(format_pence, "pounds")

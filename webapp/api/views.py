@@ -8,7 +8,7 @@ from flask import Response, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp import audit, exports
+from webapp import audit, exports, payments
 from webapp.api import bp, find_client
 from webapp.cases import QueueFilter
 from webapp.extensions import db
@@ -107,6 +107,22 @@ def export_jsonl(slug: str) -> Response:
     return _export(slug, "jsonl")
 
 
+@bp.post("/payments/<provider_name>/webhook")
+def payment_webhook(provider_name: str) -> Response:
+    """A payment provider's signed notice of a payment or refund. Acted on only when its signature checks out."""
+    try:
+        result = payments.handle_webhook(provider_name, request.get_data(), request.headers)
+    except payments.WebhookError as error:
+        log.warning("payment webhook refused: %s", error)
+        raise ApiError(400, "The webhook's signature or body is not valid") from None
+    except payments.ProviderError as error:
+        # The provider is asked for what the notice left out, and did not answer: it will send the notice again.
+        log.warning("payment webhook not handled yet: %s", error)
+        raise ApiError(503, "The payment provider did not answer. Send the notice again later") from None
+    return jsonify(result=result)
+
+
 # Who may use each view, for the meta-test that checks every view declares one.
 export_csv.access = "api_key"  # type: ignore[attr-defined]
 export_jsonl.access = "api_key"  # type: ignore[attr-defined]
+payment_webhook.access = "provider_signature"  # type: ignore[attr-defined]

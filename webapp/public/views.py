@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, send_from_directory, session, url_for
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
 from forms._common import CheckProgressForm, FollowForm
-from webapp import journeys, submissions
+from webapp import journeys, payments, submissions
 from webapp.catalogue import Catalogue, Page, Service
 from webapp.extensions import db, limiter
+from webapp.models import Payment, Status
+from webapp.payments.providers import OPEN_STATES, PaymentState
 from webapp.public import bp
 
 
@@ -113,6 +116,7 @@ def check_answers(slug: str):
         "public/journey/check-answers.html",
         service=service,
         rows=journeys.summary(service, answers),
+        fee=journeys.fee(service, draft),
         back_link=page_url(service, journeys.applicable(service, answers)[-1]),
     )
 
@@ -121,15 +125,54 @@ def check_answers(slug: str):
 @limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
 def submit(slug: str):
     service = service_or_404(slug)
-    journeys.submit(journeys.load(service), service)
+    submission = journeys.submit(journeys.load(service), service)
+    if submission.status == Status.AWAITING_PAYMENT:
+        return to_payment(payments.start(submission))
     return redirect(url_for("public.confirmation", slug=slug))
+
+
+def to_payment(payment: Payment):
+    """To the provider's payment page, or straight to the outcome when the attempt has already ended."""
+    if payment.status == PaymentState.STARTED and payment.next_url:
+        return redirect(payment.next_url)
+    return redirect(url_for("public.payment_return", public_id=payment.public_id))
 
 
 @bp.get("/services/<slug>/confirmation")
 def confirmation(slug: str):
     service = service_or_404(slug)
     submission = submissions.get_by_draft(journeys.load(service).id) or abort(404)
-    return render_template("public/journey/confirmation.html", service=service, submission=submission)
+    if submission.status in (Status.AWAITING_PAYMENT, Status.CANCELLED):
+        latest = payments.attempts(submission)[-1:] or abort(404)
+        return redirect(url_for("public.payment_return", public_id=latest[0].public_id))
+    return render_confirmation(service, submission)
+
+
+def render_confirmation(service: Service, submission):
+    paid = next((p for p in payments.attempts(submission) if p.status == PaymentState.SUCCEEDED), None)
+    return render_template("public/journey/confirmation.html", service=service, submission=submission, payment=paid)
+
+
+@bp.get("/payments/<public_id>")
+def payment_return(public_id: str):
+    """Where the provider sends the payer back. What happened is asked of the provider, not taken from the URL."""
+    payment = payments.check(payments.get(public_id) or abort(404))
+    submission = payment.submission
+    service = service_or_404(submission.service_slug)
+    if submission.status not in (Status.AWAITING_PAYMENT, Status.CANCELLED):
+        return render_confirmation(service, submission)
+    template = "public/payments/waiting.html" if payment.status in OPEN_STATES else "public/payments/not-taken.html"
+    return render_template(template, service=service, submission=submission, payment=payment)
+
+
+@bp.post("/payments/<public_id>/try-again")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
+def payment_try_again(public_id: str):
+    payment = payments.get(public_id) or abort(404)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return to_payment(payments.start(payment.submission))
 
 
 @bp.route("/services/<slug>/already-reported/<reference>", methods=["GET", "POST"])

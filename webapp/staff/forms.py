@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from webapp.models import Status
+from webapp.models import QUEUE_STATUSES, Status
 
 NOTE_MAX = 2000
 
@@ -146,7 +146,7 @@ class QueueFilterForm(FlaskForm):
 
     def __init__(self, categories, members, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = [SelectChoice(status.value, status.label) for status in Status]
+        self.status.choices = [SelectChoice(status.value, status.label) for status in QUEUE_STATUSES]
         self.category.choices = [SelectChoice("", "Any")] + [
             SelectChoice(c, c.replace("-", " ").capitalize()) for c in categories if c
         ]

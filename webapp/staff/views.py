@@ -18,12 +18,12 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import audit, cases, exports, staff_accounts, submissions
+from webapp import audit, cases, exports, lifecycle, staff_accounts, submissions
 from webapp.access import ADMINS, ALL_STAFF, LEADERS, QUEUE_WORKERS, case_or_abort, public, queue_or_abort, staff_only
 from webapp.catalogue import Answers
 from webapp.extensions import db, limiter
 from webapp.journeys import submitted_summary
-from webapp.models import Notification, Queue, StaffUser, Status, utcnow
+from webapp.models import QUEUE_STATUSES, Notification, Queue, StaffUser, Status, utcnow
 from webapp.staff import LAST_SEEN, bp
 from webapp.staff.forms import (
     ActionForm,
@@ -83,7 +83,9 @@ def sign_out():
 def queues():
     visible = cases.visible_queues(current_user)
     team = cases.team_figures(visible) if current_user.role in LEADERS and visible else []
-    return render_template("staff/queues.html", figures=cases.queue_figures(visible), team=team, statuses=list(Status))
+    return render_template(
+        "staff/queues.html", figures=cases.queue_figures(visible), team=team, statuses=QUEUE_STATUSES
+    )
 
 
 def queue_filters(queue: Queue) -> tuple[QueueFilterForm, cases.QueueFilter]:
@@ -142,7 +144,7 @@ def render_case(submission, failed=None, status: int = 200, error_message: str |
     forms = {
         "claim": ActionForm(prefix="claim"),
         "assign": AssignForm(cases.members_of(submission.queue), prefix="assign"),
-        "status": StatusForm(cases.TRANSITIONS[Status(submission.status)], prefix="status"),
+        "status": StatusForm(lifecycle.staff_choices(Status(submission.status)), prefix="status"),
         "note": NoteForm(prefix="note"),
         "update": PublicUpdateForm(prefix="update"),
         "move": MoveForm(cases.other_queues(submission), prefix="move"),
@@ -204,7 +206,7 @@ def assign(reference: str):
 @staff_only(*QUEUE_WORKERS)
 def change_status(reference: str):
     submission = case_or_abort(reference, action=None)
-    form = StatusForm(cases.TRANSITIONS[Status(submission.status)], prefix="status")
+    form = StatusForm(lifecycle.staff_choices(Status(submission.status)), prefix="status")
     if not form.validate_on_submit():
         return render_case(submission, form, 400)
     cases.change_status(submission, Status(form.status.data), current_user)

@@ -1,0 +1,77 @@
+"""What the services that pay a charge share: finding the charge, showing what is due, the receipt email."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app
+from flask_limiter.util import get_remote_address
+from flask_wtf import FlaskForm
+from limits import parse
+
+from forms._common import email_field
+from webapp import charges
+from webapp.catalogue import Answers, NotPayable, Page, SummaryRow
+from webapp.extensions import limiter
+from webapp.models import Charge
+
+
+def count_lookup() -> None:
+    """Each try at finding a charge counts against the address's limit, so references cannot be guessed."""
+    if not limiter.enabled:
+        return
+    limit = parse(current_app.config["RATELIMIT_CHARGE_LOOKUP"])
+    if not limiter.limiter.hit(limit, "charge-lookup", get_remote_address()):
+        abort(429)
+
+
+class ReceiptEmailForm(FlaskForm):
+    email = email_field("Email address", description="We'll send your receipt to this address")
+
+
+class ConfirmForm(FlaskForm):
+    """A page with nothing to fill in: the charge's details, and Continue. It cannot be passed when the charge
+    cannot be paid."""
+
+    problem: NotPayable | None = None
+
+    def validate(self, extra_validators=None) -> bool:
+        return super().validate(extra_validators) and self.problem is None
+
+
+@dataclass(frozen=True)
+class ChargePage(Page):
+    """The charge found on the page before: what it is for, and what is due, or why it cannot be paid."""
+
+    form: type[FlaskForm] = ConfirmForm
+    template: str = "public/journey/charge.html"
+    reference: Callable[[Answers], str | None] = lambda answers: None
+    rows: Callable[[Charge], list[SummaryRow]] = lambda charge: []
+    due: Callable[[Charge], charges.Due | None] = lambda charge: None
+
+    def charge(self, answers: Answers) -> Charge | None:
+        reference = self.reference(answers)
+        return charges.get(reference) if reference else None
+
+    def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
+        form = self.form(**kwargs)
+        charge = self.charge(answers)
+        form.problem = charges.not_payable(charge) if charge else NotPayable("Charge not found", "")
+        return form
+
+    def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
+        return {"seen": True}
+
+    def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
+        return []
+
+    def context(self, answers: Answers) -> dict[str, Any]:
+        charge = self.charge(answers)
+        problem = charges.not_payable(charge) if charge else None
+        return {
+            "charge_rows": self.rows(charge) if charge else [],
+            "problem": problem,
+            "due": self.due(charge) if charge and problem is None else None,
+        }

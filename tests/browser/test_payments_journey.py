@@ -1,0 +1,421 @@
+"""Paying a parking fine and an invoice in a real browser, through the sandbox's test payment page: with
+JavaScript (a declined card, then a good one), without JavaScript (a part payment), the mistakes people make,
+and a payment cancelled on the payment page. Each outcome is checked as the resident sees it, then in the
+database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Route, expect
+from sqlalchemy import select
+
+from tests.browser.conftest import SCREENSHOTS
+from webapp import charges
+from webapp.extensions import db
+from webapp.models import Charge, Notification, Payment, Submission
+from webapp.money import format_pence
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import LiveServer, Recorder
+
+pytestmark = pytest.mark.browser
+
+COUNCIL = "Example City Council"
+FINE_SERVICE = "Pay a parking fine"
+INVOICE_SERVICE = "Pay an invoice"
+
+PCN = "LS12345678"
+REGISTRATION = "AB12 CDE"
+PAID_PCN = "LS87654321"
+PAID_REGISTRATION = "CD34 EFG"
+INVOICE = "40012345"
+POSTCODE = "LS2 7HY"
+
+GOOD_CARD = "4444333322221111"
+DECLINED_CARD = "4000000000000002"
+
+HEADER = ",".join(charges.COLUMNS)
+
+
+# The council's charges ----------------------------------------------------------------------------
+
+
+def load_charges(live_server: LiveServer) -> None:
+    """A PCN issued 3 days ago (£70, so £35 within the 14 days), a PCN already paid, and an open invoice."""
+    with live_server.app.app_context():
+        today = charges.today()
+        issued = today - timedelta(days=3)
+        lines = [
+            HEADER,
+            f"pcn,{PCN},{REGISTRATION},,70.00,70.00,open,{issued},,,Parked on a double yellow line,Briggate,",
+            f"pcn,{PAID_PCN},{PAID_REGISTRATION},,70.00,0.00,paid,{today - timedelta(days=40)},,,"
+            "Parked in a bus lane,The Headrow,",
+            f"invoice,{INVOICE},,{POSTCODE},734.56,734.56,open,{today - timedelta(days=10)},"
+            f"{today + timedelta(days=20)},,Commercial waste collection,,Briggate Bakery Ltd",
+        ]
+        charges.import_csv("\n".join(lines) + "\n")
+        db.session.commit()
+
+
+# axe-core without JavaScript ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def axe_mirror(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """axe-core is a script, so it cannot run in the page of a resident without JavaScript: this page, with
+    JavaScript for axe-core only (the site's own scripts are blocked), shows the same HTML at the same address."""
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
+    context.route(re.compile(r"\.m?js(\?.*)?$"), lambda route: route.abort())
+    yield context.new_page()
+    context.close()
+
+
+def record_without_js(record: Recorder, page: Page, mirror: Page, name: str) -> None:
+    """The screenshot of what the resident without JavaScript sees; axe-core run on the same HTML in the mirror."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{record.prefix}{len(record.checks) + 1:02d}-{name}.png", full_page=True)
+    html, url = page.content(), page.url
+
+    def same_address(address: str) -> bool:
+        return address == url
+
+    def serve(route: Route) -> None:
+        route.fulfill(body=html, content_type="text/html; charset=utf-8")
+
+    mirror.route(same_address, serve)
+    mirror.goto(url)
+    mirror.unroute(same_address, serve)
+    record.screenshots = False
+    record(mirror, name)
+
+
+# What a resident sees -----------------------------------------------------------------------------
+
+
+def heading(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)
+
+
+def expect_page(page: Page, title: str) -> None:
+    """The resident is on the page with this title: in the browser tab and as the main heading."""
+    expect(page).to_have_title(f"{title} - {COUNCIL}")
+    expect(heading(page)).to_have_text(title)
+
+
+def answer(page: Page, key: str) -> Locator:
+    """The value of one row of a GOV.UK summary list."""
+    key_cell = page.locator(f".govuk-summary-list__key:text-is({key!r})")
+    return page.locator(".govuk-summary-list__row").filter(has=key_cell).locator(".govuk-summary-list__value")
+
+
+def expect_error(page: Page, message: str) -> None:
+    """The GOV.UK error pattern: "Error: " in the title, the summary at the top, the message by the field."""
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link", name=message)).to_be_visible()
+    expect(page.locator(".govuk-error-message", has_text=message)).to_be_visible()
+
+
+def press_continue(page: Page) -> None:
+    page.get_by_role("button", name="Continue", exact=True).click()
+
+
+# The journey, a page at a time --------------------------------------------------------------------
+
+
+def start(
+    page: Page, slug: str, service: str, first_page: str, record: Callable[[Page, str], object] | None = None
+) -> None:
+    page.goto(f"/services/{slug}")
+    expect_page(page, service)
+    if record:
+        record(page, "start-page")
+    page.get_by_role("button", name="Start now").click()
+    expect_page(page, first_page)
+
+
+def find_fine(page: Page, pcn: str, registration: str) -> None:
+    page.get_by_label("PCN number").fill(pcn)
+    page.get_by_label("Vehicle registration").fill(registration)
+    press_continue(page)
+
+
+def give_email(page: Page, email: str) -> None:
+    expect_page(page, "What is your email address?")
+    page.get_by_label("What is your email address?").fill(email)
+    press_continue(page)
+
+
+def enter_card(page: Page, number: str, amount: str) -> None:
+    """The sandbox's test payment page: the amount to pay, then the card details."""
+    expect(page).to_have_url(re.compile(r"/sandbox-payments/"))
+    expect_page(page, "Enter card details")
+    expect(answer(page, "Total amount")).to_have_text(amount)
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Expiry date").fill(f"12/{(charges.today().year + 3) % 100:02d}")
+    page.get_by_label("Name on card").fill("Sam Resident")
+    page.get_by_label("Card security code").fill("123")
+
+
+def confirm_payment(page: Page) -> None:
+    page.get_by_role("button", name="Confirm payment").click()
+
+
+def expect_paid(page: Page, prefix: str, amount: str, email: str) -> str:
+    """The confirmation: the panel with the payment reference, the amount paid, and the receipt's address."""
+    expect(page).to_have_url(re.compile(r"/payments/[0-9a-f]{32}$"))
+    expect(page).to_have_title(f"Payment complete - {COUNCIL}")
+    panel = page.locator(".govuk-panel")
+    expect(panel.get_by_role("heading", name="Payment complete")).to_be_visible()
+    expect(panel).to_contain_text("Your payment reference")
+    reference = panel.locator("strong").inner_text().strip()
+    assert re.fullmatch(rf"{prefix}-[0-9A-Z]{{4}}-[0-9A-Z]{{4}}", reference), reference
+    expect(answer(page, "Amount paid")).to_have_text(amount)
+    expect(answer(page, "Paid by")).to_have_text("Visa ending 1111")
+    expect(page.get_by_text(f"We have sent a receipt to {email}")).to_be_visible()
+    return reference
+
+
+# What the council's systems hold ------------------------------------------------------------------
+
+
+def submission_of(reference: str) -> Submission:
+    return db.session.scalar(select(Submission).where(Submission.reference == reference))
+
+
+def only_submission() -> Submission:
+    (submission,) = db.session.scalars(select(Submission)).all()
+    return submission
+
+
+def assert_paid(live_server: LiveServer, reference: str, queue: str, email: str, amount: int) -> list[Payment]:
+    """Received, in its queue, paid exactly once, with the receipt in the outbox. The attempts, oldest first."""
+    with live_server.app.app_context():
+        submission = submission_of(reference)
+        assert submission.status == "received"
+        assert submission.queue is not None and submission.queue.slug == queue
+        assert submission.contact_email == email
+        attempts = list(db.session.scalars(select(Payment).where(Payment.submission_id == submission.id)))
+        succeeded = [payment for payment in attempts if payment.status == "succeeded"]
+        assert len(succeeded) == 1, [(payment.status, payment.failure) for payment in attempts]
+        assert succeeded[0].amount == amount
+        assert succeeded[0].card_last4 == "1111"
+        receipts = db.session.scalars(
+            select(Notification).where(
+                Notification.submission_id == submission.id, Notification.template == "payment-received"
+            )
+        ).all()
+        assert [(receipt.to, receipt.status, receipt.personalisation.get("amount")) for receipt in receipts] == [
+            (email, "queued", format_pence(amount))
+        ]
+        db.session.expunge_all()
+        return sorted(attempts, key=lambda payment: payment.id)
+
+
+def charge_of(live_server: LiveServer, reference: str) -> tuple[int, str]:
+    with live_server.app.app_context():
+        charge = db.session.scalar(select(Charge).where(Charge.reference == reference))
+        return charge.balance, charge.status
+
+
+# The tests ----------------------------------------------------------------------------------------
+
+
+def test_pay_a_parking_fine_after_a_declined_card(
+    js_page: Page, live_server: LiveServer, recorder: Callable[..., Recorder]
+) -> None:
+    load_charges(live_server)
+    page = js_page
+    record = recorder("pay-fine-js-")
+    start(page, "pay-a-parking-fine", FINE_SERVICE, "Find your parking fine", record)
+    record(page, "find-your-fine")
+    find_fine(page, "ls 1234 5678", "ab12cde")
+
+    expect_page(page, "Your parking fine")
+    expect(answer(page, "PCN number")).to_have_text(PCN)
+    expect(answer(page, "Vehicle")).to_have_text("AB12CDE")
+    expect(answer(page, "Contravention")).to_have_text("Parked on a double yellow line")
+    expect(answer(page, "Full charge")).to_have_text("£70.00")
+    expect(answer(page, "Amount to pay")).to_have_text("£35.00")
+    expect(page.locator(".govuk-inset-text")).to_contain_text("reduced amount")
+    record(page, "your-fine")
+    press_continue(page)
+
+    record(page, "your-email")
+    give_email(page, "sam@example.com")
+
+    expect_page(page, "Check your answers before paying")
+    expect(answer(page, "PCN number")).to_contain_text(PCN)
+    expect(answer(page, "Email address")).to_have_text("sam@example.com")
+    expect(answer(page, "Amount to pay")).to_have_text("£35.00")
+    record(page, "check-answers")
+    page.get_by_role("button", name="Continue to payment").click()
+
+    enter_card(page, DECLINED_CARD, "£35.00")
+    expect(answer(page, "Payment for")).to_have_text(f"Parking fine {PCN}")
+    record(page, "card-details")
+    confirm_payment(page)
+
+    expect_page(page, "Your payment was declined")
+    expect(page.get_by_text("No money has been taken")).to_be_visible()
+    expect(page.get_by_text(f"You still need to pay £35.00 for Parking fine {PCN}.")).to_be_visible()
+    record(page, "declined")
+    with live_server.app.app_context():  # not paid, so not yet anyone's work
+        submission = only_submission()
+        assert (submission.status, submission.queue_id) == ("awaiting_payment", None)
+        assert db.session.scalar(select(Notification).where(Notification.template == "payment-received")) is None
+    assert charge_of(live_server, PCN) == (7000, "open")
+
+    page.get_by_role("button", name="Try the payment again").click()
+    enter_card(page, GOOD_CARD, "£35.00")
+    record(page, "card-details-again")
+    confirm_payment(page)
+
+    reference = expect_paid(page, "PF", "£35.00", "sam@example.com")
+    expect(answer(page, "Payment for")).to_have_text(f"Parking fine {PCN}")
+    record(page, "confirmation")
+
+    declined, paid = assert_paid(live_server, reference, "parking", "sam@example.com", 3500)
+    assert (declined.status, declined.failure, declined.amount) == ("failed", "declined", 3500)
+    assert paid.status == "succeeded"
+    assert charge_of(live_server, PCN) == (0, "paid")
+    record.assert_accessible()
+
+
+def test_pay_part_of_an_invoice_without_javascript(
+    no_js_page: Page, axe_mirror: Page, live_server: LiveServer, recorder: Callable[..., Recorder]
+) -> None:
+    load_charges(live_server)
+    page = no_js_page
+    journey = recorder("pay-invoice-nojs-")
+
+    def record(page: Page, name: str) -> None:
+        record_without_js(journey, page, axe_mirror, name)
+
+    start(page, "pay-an-invoice", INVOICE_SERVICE, "Find your invoice", record)
+    page.get_by_label("Invoice number").fill(INVOICE)
+    page.get_by_label("Postcode").fill("ls27hy")
+    record(page, "find-your-invoice")
+    press_continue(page)
+
+    expect_page(page, "Your invoice")
+    expect(answer(page, "Invoice number")).to_have_text(INVOICE)
+    expect(answer(page, "For")).to_have_text("Commercial waste collection")
+    expect(answer(page, "Amount to pay")).to_have_text("£734.56")
+    record(page, "your-invoice")
+    press_continue(page)
+
+    expect_page(page, "How much do you want to pay?")
+    page.get_by_label("Part of the balance").check()
+    record(page, "how-much")
+    press_continue(page)
+
+    expect_page(page, "How much do you want to pay?")
+    amount = page.get_by_label("How much do you want to pay?")
+    expect(page.locator(".govuk-input__prefix")).to_have_text("£")
+    expect(page.get_by_text("The balance owed is £734.56")).to_be_visible()
+    amount.fill("800")
+    press_continue(page)
+    expect_error(page, "Amount must be £734.56 or less: that is the balance owed")
+    expect(amount).to_have_value("800")
+    record(page, "amount-too-much")
+    amount.fill("100.50")
+    press_continue(page)
+
+    give_email(page, "accounts@example.com")
+    expect_page(page, "Check your answers before paying")
+    expect(answer(page, "Part payment")).to_contain_text("£100.50")
+    expect(answer(page, "Amount to pay")).to_have_text("£100.50")
+    record(page, "check-answers")
+    page.get_by_role("button", name="Continue to payment").click()
+
+    enter_card(page, GOOD_CARD, "£100.50")
+    record(page, "card-details")
+    confirm_payment(page)
+
+    reference = expect_paid(page, "PI", "£100.50", "accounts@example.com")
+    record(page, "confirmation")
+
+    (paid,) = assert_paid(live_server, reference, "revenues", "accounts@example.com", 10050)
+    assert paid.status == "succeeded"
+    assert charge_of(live_server, INVOICE) == (63406, "open")
+    journey.assert_accessible()
+
+
+def test_a_wrong_pcn_and_a_paid_pcn_are_explained(
+    js_page: Page, live_server: LiveServer, recorder: Callable[..., Recorder]
+) -> None:
+    load_charges(live_server)
+    page = js_page
+    record = recorder("pay-fine-mistakes-")
+    start(page, "pay-a-parking-fine", FINE_SERVICE, "Find your parking fine")
+    find_fine(page, PCN, "ZZ99 ZZZ")
+    message = "No penalty charge notice matches that PCN number and vehicle registration. Check both and try again"
+    expect_error(page, message)
+    link = page.locator(".govuk-error-summary").get_by_role("link", name=message)
+    expect(link).to_have_attribute("href", "#pcn")
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    link.click()
+    expect(page.get_by_label("PCN number")).to_be_focused()
+    expect(page.get_by_label("PCN number")).to_have_value(PCN)  # what was typed is kept
+    record(page, "no-match")
+
+    find_fine(page, PAID_PCN, PAID_REGISTRATION)
+    expect(page).to_have_url(re.compile(r"/services/pay-a-parking-fine/your-fine$"))
+    # The heading only: the browser tab still says "Your parking fine" (see the test below).
+    expect(heading(page)).to_have_text("This penalty charge notice has already been paid")
+    expect(page.get_by_text(f"{PAID_PCN} has been paid. You do not need to pay it again.")).to_be_visible()
+    expect(answer(page, "PCN number")).to_have_text(PAID_PCN)
+    expect(page.get_by_role("button", name="Continue")).to_have_count(0)
+    record(page, "already-paid")
+
+    with live_server.app.app_context():
+        assert db.session.scalars(select(Submission)).all() == []
+        assert db.session.scalars(select(Payment)).all() == []
+    record.assert_accessible()
+
+
+def test_the_already_paid_page_is_titled_as_it_is_headed(js_page: Page, live_server: LiveServer) -> None:
+    load_charges(live_server)
+    page = js_page
+    start(page, "pay-a-parking-fine", FINE_SERVICE, "Find your parking fine")
+    find_fine(page, PAID_PCN, PAID_REGISTRATION)
+    expect(heading(page)).to_have_text("This penalty charge notice has already been paid")
+    expect(page).to_have_title(f"This penalty charge notice has already been paid - {COUNCIL}", timeout=1_000)
+
+
+def test_cancelling_on_the_payment_page_takes_no_money(
+    js_page: Page, live_server: LiveServer, recorder: Callable[..., Recorder]
+) -> None:
+    load_charges(live_server)
+    page = js_page
+    record = recorder("pay-fine-cancel-")
+    start(page, "pay-a-parking-fine", FINE_SERVICE, "Find your parking fine")
+    find_fine(page, PCN, REGISTRATION)
+    expect_page(page, "Your parking fine")
+    press_continue(page)
+    give_email(page, "sam@example.com")
+    expect_page(page, "Check your answers before paying")
+    page.get_by_role("button", name="Continue to payment").click()
+
+    expect_page(page, "Enter card details")
+    page.get_by_role("button", name="Cancel payment").click()
+    expect_page(page, "Your payment was cancelled")
+    expect(page.get_by_text("You cancelled the payment. No money has been taken.")).to_be_visible()
+    expect(page.locator(".govuk-panel")).to_have_count(0)
+    record(page, "cancelled")
+
+    with live_server.app.app_context():
+        submission = only_submission()
+        assert (submission.status, submission.queue_id) == ("awaiting_payment", None)
+        attempts = db.session.scalars(select(Payment).where(Payment.submission_id == submission.id)).all()
+        assert [(payment.status, payment.failure) for payment in attempts] == [("cancelled", "cancelled")]
+        assert db.session.scalar(select(Notification).where(Notification.template == "payment-received")) is None
+    assert charge_of(live_server, PCN) == (7000, "open")
+    record.assert_accessible()

@@ -1,0 +1,224 @@
+"""The one place a submission changes status.
+
+One transition table says which status may follow which, and who may make each move: a resident, a
+contact-centre agent, a member of staff, the system (a payment provider's confirmation, a scheduled job) or
+an API client. ``transition`` checks the move, makes it with a conditional UPDATE (so two requests that
+race cannot both make it), records the actor on the case event, and runs what entering the new status
+means (reaching a queue, the "received" email) inside the caller's transaction. The caller commits once.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from webapp import notifications, routing
+from webapp.extensions import db
+from webapp.models import CaseEvent, Payment, Role, StaffUser, Status, Submission, utcnow
+from webapp.money import format_pence
+from webapp.templating import govuk_date
+
+
+class ActorKind(enum.StrEnum):
+    RESIDENT = "resident"
+    AGENT = "agent"  # contact-centre staff completing a journey for a caller
+    STAFF = "staff"  # caseworkers, team leaders, admins, finance
+    SYSTEM = "system"  # a payment provider's confirmation, a scheduled job
+    API_CLIENT = "api_client"
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    staff: StaffUser | None = None
+    label: str = ""  # what the history says when there is no member of staff: "Payment provider"
+
+    @classmethod
+    def resident(cls) -> Actor:
+        return cls(ActorKind.RESIDENT, label="Resident")
+
+    @classmethod
+    def system(cls, label: str) -> Actor:
+        return cls(ActorKind.SYSTEM, label=label)
+
+    @classmethod
+    def member_of_staff(cls, user: StaffUser) -> Actor:
+        return cls(ActorKind.AGENT if user.role == Role.AGENT else ActorKind.STAFF, staff=user, label=user.name)
+
+    @property
+    def staff_id(self) -> int | None:
+        return self.staff.id if self.staff else None
+
+
+class TransitionError(ValueError):
+    """A move the table does not allow, or one that another request made first. The message is for people."""
+
+
+_STAFF = (ActorKind.STAFF,)
+_SYSTEM = (ActorKind.SYSTEM,)
+
+# From each status: the statuses it may move to, and who may make that move.
+TRANSITIONS: dict[Status, dict[Status, tuple[ActorKind, ...]]] = {
+    Status.AWAITING_PAYMENT: {Status.RECEIVED: _SYSTEM, Status.CANCELLED: _SYSTEM},
+    Status.RECEIVED: {Status.IN_PROGRESS: _STAFF, Status.CLOSED: _STAFF, Status.DUPLICATE: _STAFF},
+    Status.IN_PROGRESS: {
+        Status.AWAITING_INFORMATION: _STAFF,
+        Status.RESOLVED: _STAFF,
+        Status.CLOSED: _STAFF,
+        Status.DUPLICATE: _STAFF,
+    },
+    Status.AWAITING_INFORMATION: {
+        Status.IN_PROGRESS: _STAFF,
+        Status.RESOLVED: _STAFF,
+        Status.CLOSED: _STAFF,
+        Status.DUPLICATE: _STAFF,
+    },
+    Status.RESOLVED: {Status.IN_PROGRESS: _STAFF, Status.DUPLICATE: _STAFF},
+    Status.CLOSED: {Status.IN_PROGRESS: _STAFF, Status.DUPLICATE: _STAFF},
+    Status.DUPLICATE: {Status.IN_PROGRESS: _STAFF},
+    # A payment the provider confirms after we gave up waiting still pays for the submission.
+    Status.CANCELLED: {Status.RECEIVED: _SYSTEM},
+}
+# Statuses that have an action of their own on the case page, rather than a choice in "Change the status".
+OWN_ACTIONS = (Status.DUPLICATE,)
+
+
+def allowed(current: Status, actor_kind: ActorKind) -> tuple[Status, ...]:
+    return tuple(status for status, actors in TRANSITIONS[current].items() if actor_kind in actors)
+
+
+def staff_choices(current: Status) -> tuple[Status, ...]:
+    """What "Change the status" offers staff for a case in ``current``."""
+    return tuple(status for status in allowed(current, ActorKind.STAFF) if status not in OWN_ACTIONS)
+
+
+def _event(submission: Submission, kind: str, actor: Actor, body: str = "", public: bool = False, **data) -> CaseEvent:
+    event = CaseEvent(
+        kind=kind,
+        actor_kind=actor.kind,
+        actor_id=actor.staff_id,
+        body=body,
+        public=public,
+        data=data,
+        created_at=utcnow(),
+    )
+    submission.events.append(event)
+    return event
+
+
+def record(submission: Submission, kind: str, actor: Actor, body: str = "", public: bool = False, **data) -> CaseEvent:
+    """A case event that changes no status (a note, an assignment, a refund), with its actor."""
+    submission.updated_at = utcnow()
+    return _event(submission, kind, actor, body, public, **data)
+
+
+def open_submission(submission: Submission, actor: Actor, initial: Status) -> None:
+    """A new submission's first status: received, or awaiting payment when a fee is due. The caller has added it
+    to the session; entering ``initial`` happens here, as for any later move."""
+    if initial not in (Status.RECEIVED, Status.AWAITING_PAYMENT):
+        raise TransitionError(f"A submission cannot start as {initial.label.lower()}")
+    submission.status = initial
+    if initial == Status.AWAITING_PAYMENT:
+        _event(submission, "submitted", actor, "Waiting for payment")
+    db.session.flush()
+    ON_ENTER.get(initial, _nothing)(submission, actor, None)
+
+
+def transition(
+    submission: Submission,
+    to: Status,
+    actor: Actor,
+    *,
+    body: str | None = None,
+    public: bool = False,
+    kind: str = "status",
+    **data: Any,
+) -> CaseEvent:
+    """Move the submission to ``to``, once. Raises TransitionError when the table does not allow it, or when
+    another request moved it first. The caller commits."""
+    current = Status(submission.status)
+    if to not in allowed(current, actor.kind):
+        choices = ", ".join(status.label.lower() for status in staff_choices(current)) or "nothing"
+        raise TransitionError(f"A case that is {current.label.lower()} can only move to: {choices}")
+    now = utcnow()
+    moved = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.status == current)
+        .values(status=to, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.refresh(submission, ["status"])
+        raise TransitionError(f"This case has just been changed by someone else: it is now {submission.status_label}")
+    set_committed_value(submission, "status", to.value)
+    set_committed_value(submission, "updated_at", now)
+    event = _event(
+        submission,
+        kind,
+        actor,
+        body if body is not None else f"{current.label} to {to.label}",
+        public,
+        old=current,
+        new=to,
+        **data,
+    )
+    ON_ENTER.get(to, _nothing)(submission, actor, current)
+    return event
+
+
+# What entering a status means --------------------------------------------------------------------------
+
+
+def _nothing(submission: Submission, actor: Actor, previous: Status | None) -> None:
+    pass
+
+
+def _received(submission: Submission, actor: Actor, previous: Status | None) -> None:
+    """The submission reaches its queue, by the routing rules, and the resident is told."""
+    decision = routing.route(submission.service_slug, submission.category, submission.area)
+    submission.queue, submission.routing_rule = decision.queue, decision.rule
+    data = {"queue": decision.queue.slug, "rule": decision.rule.name if decision.rule else None}
+    if previous is None:
+        _event(submission, "submitted", actor, decision.reason, **data)
+    else:
+        _event(submission, "routed", Actor.system("Routing rules"), decision.reason, **data)
+    if submission.contact_email:
+        _email_received(submission)
+
+
+def _email_received(submission: Submission) -> None:
+    service = current_app.extensions["catalogue"].get(submission.service_slug)
+    paid = db.session.scalar(
+        select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
+    )
+    values = {
+        "name": submission.contact_name or "resident",
+        "service": service.title,
+        "noun": service.noun,
+        "reference": submission.reference,
+        "what_happens_next": service.what_happens_next,
+        "progress_url": notifications.progress_url(),
+    }
+    if paid is None:
+        notifications.queue_email(submission.contact_email, "submission-received", submission, **values)
+        return
+    notifications.queue_email(
+        submission.contact_email,
+        "payment-received",
+        submission,
+        **values,
+        description=paid.description,
+        amount=format_pence(paid.amount),
+        paid_on=govuk_date(paid.succeeded_at),
+    )
+
+
+ON_ENTER: dict[Status, Callable[[Submission, Actor, Status | None], None]] = {
+    Status.RECEIVED: _received,
+}
