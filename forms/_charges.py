@@ -27,6 +27,37 @@ def count_lookup() -> None:
         abort(429)
 
 
+class ChargeLookupForm(FlaskForm):
+    """Finds a charge by its reference and what only the payer knows. A service's form declares the two fields and
+    names them here; a wrong pair gets one error on the reference, whichever half was wrong."""
+
+    kind = ""
+    reference_field = ""
+    verifier_field = ""
+    no_match = ""
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        count_lookup()
+        reference, verifier = self[self.reference_field], self[self.verifier_field]
+        if charges.find(self.kind, reference.data, verifier.data) is None:
+            reference.errors = [self.no_match]
+            return False
+        return True
+
+
+def payable_charge(reference: str | None, noun: str) -> Charge:
+    """The charge a journey pays, if it can be paid now; NotPayable says why not."""
+    charge = charges.get(reference or "")
+    if charge is None:
+        raise NotPayable(f"{noun.capitalize()} not found", f"Start again and enter the {noun} number.")
+    problem = charges.not_payable(charge)
+    if problem:
+        raise problem
+    return charge
+
+
 class ReceiptEmailForm(FlaskForm):
     email = email_field("Email address", description="We'll send your receipt to this address")
 

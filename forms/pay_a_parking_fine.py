@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField, ValidationError
 
-from forms._charges import ChargePage, ReceiptEmailForm, count_lookup
+from forms._charges import ChargeLookupForm, ChargePage, ReceiptEmailForm, payable_charge
 from forms._common import required
 from webapp import charges
 from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow
@@ -18,7 +17,9 @@ from webapp.money import format_pence
 NO_MATCH = "No penalty charge notice matches that PCN number and vehicle registration. Check both and try again"
 
 
-class FindFineForm(FlaskForm):
+class FindFineForm(ChargeLookupForm):
+    kind, reference_field, verifier_field, no_match = "pcn", "pcn", "registration", NO_MATCH
+
     pcn = StringField(
         "PCN number",
         widget=GovTextInput(),
@@ -44,15 +45,6 @@ class FindFineForm(FlaskForm):
             raise ValidationError("Enter a vehicle registration in the correct format, like AB12 CDE")
         field.data = charges.normalise_registration(field.data)
 
-    def validate(self, extra_validators=None) -> bool:
-        if not super().validate(extra_validators):
-            return False
-        count_lookup()
-        if charges.find("pcn", self.pcn.data, self.registration.data) is None:
-            self.pcn.errors = [NO_MATCH]
-            return False
-        return True
-
 
 def fine_of(answers: Answers) -> str | None:
     return answers.value("pcn")
@@ -75,12 +67,7 @@ def due(charge: Charge) -> charges.Due:
 
 
 def fee(answers: Answers) -> Fee:
-    charge = charges.get(fine_of(answers) or "")
-    if charge is None:
-        raise charges.NotPayable("Penalty charge notice not found", "Start again and enter the PCN number.")
-    problem = charges.not_payable(charge)
-    if problem:
-        raise problem
+    charge = payable_charge(fine_of(answers), "PCN")
     return Fee(due(charge).amount, f"Parking fine {charge.reference}", charge.reference)
 
 

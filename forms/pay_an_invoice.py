@@ -12,7 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
 from wtforms import RadioField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
-from forms._charges import ChargePage, ReceiptEmailForm, count_lookup
+from forms._charges import ChargeLookupForm, ChargePage, ReceiptEmailForm, payable_charge
 from forms._common import required
 from webapp import charges
 from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow
@@ -24,7 +24,9 @@ NO_MATCH = "No invoice matches that invoice number and postcode. Check both and 
 MINIMUM = 100  # pence: the least part payment taken online
 
 
-class FindInvoiceForm(FlaskForm):
+class FindInvoiceForm(ChargeLookupForm):
+    kind, reference_field, verifier_field, no_match = "invoice", "invoice", "postcode", NO_MATCH
+
     invoice = StringField(
         "Invoice number",
         widget=GovTextInput(),
@@ -49,15 +51,6 @@ class FindInvoiceForm(FlaskForm):
         if normalise_postcode(field.data) is None:
             raise ValidationError("Enter a real postcode, like LS1 1UR")
         field.data = normalise_postcode(field.data)
-
-    def validate(self, extra_validators=None) -> bool:
-        if not super().validate(extra_validators):
-            return False
-        count_lookup()
-        if charges.find("invoice", self.invoice.data, self.postcode.data) is None:
-            self.invoice.errors = [NO_MATCH]
-            return False
-        return True
 
 
 class HowMuchForm(FlaskForm):
@@ -142,12 +135,7 @@ def wants_part(answers: Answers) -> bool:
 
 
 def fee(answers: Answers) -> Fee:
-    charge = charges.get(invoice_of(answers) or "")
-    if charge is None:
-        raise charges.NotPayable("Invoice not found", "Start again and enter the invoice number.")
-    problem = charges.not_payable(charge)
-    if problem:
-        raise problem
+    charge = payable_charge(invoice_of(answers), "invoice")
     amount = parse_pounds(answers.value("amount")) if wants_part(answers) else charge.balance
     if amount > charge.balance:
         raise charges.NotPayable(

@@ -170,10 +170,14 @@ def submit(draft: Draft, service: Service, agent_id: int | None = None) -> Submi
     raise RuntimeError(f"could not file draft {draft_id} after {REFERENCE_ATTEMPTS} attempts")
 
 
+def kept(service: Service, answers: Answers) -> Answers:
+    """The answers of the pages that apply: what a submission keeps (an answer to a page no longer asked goes)."""
+    return Answers({page.name: answers[page.name] for page in applicable(service, answers) if page.name in answers})
+
+
 def fee(service: Service, draft: Draft) -> Fee | None:
     """What this draft will cost, from its answers; raises NotPayable when there is nothing that can be paid."""
-    answers = answers_of(draft)
-    return service.fee_for(Answers({page.name: answers[page.name] for page in applicable(service, answers)}))
+    return service.fee_for(kept(service, answers_of(draft)))
 
 
 def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
@@ -182,9 +186,9 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
     if missing is not None:
         raise Incomplete(missing)
     pages = applicable(service, answers)
-    kept = {page.name: answers[page.name] for page in pages}
-    record = service.record(Answers(kept))
-    due = service.fee_for(Answers(kept))
+    stored = kept(service, answers)
+    record = service.record(stored)
+    due = service.fee_for(stored)
     now: datetime = utcnow()
     submission = Submission(
         reference=submissions.new_reference(service.reference_prefix),
@@ -195,7 +199,7 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
         agent_id=agent_id,
         classification=service.classification,
         retain_until=now + service.retention,
-        answers=kept,
+        answers=stored.to_dict(),
         street=record.street,
         street_key=street_key(record.street),
         area=record.area,
@@ -209,7 +213,7 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
     )
     db.session.add(submission)
     for page in pages:
-        for photo in page.attachments(kept[page.name]):
+        for photo in page.attachments(stored[page.name]):
             submission.attachments.append(
                 Attachment(
                     stored_id=photo.id,

@@ -11,10 +11,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.pages import COUNCIL, answer, expect_error, expect_page, heading, press_continue
 from webapp import charges
 from webapp.extensions import db
 from webapp.models import Charge, Notification, Payment, Submission
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-COUNCIL = "Example City Council"
 FINE_SERVICE = "Pay a parking fine"
 INVOICE_SERVICE = "Pay an invoice"
 
@@ -92,38 +92,6 @@ def record_without_js(record: Recorder, page: Page, mirror: Page, name: str) -> 
     mirror.unroute(same_address, serve)
     record.screenshots = False
     record(mirror, name)
-
-
-# What a resident sees -----------------------------------------------------------------------------
-
-
-def heading(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
-
-
-def expect_page(page: Page, title: str) -> None:
-    """The resident is on the page with this title: in the browser tab and as the main heading."""
-    expect(page).to_have_title(f"{title} - {COUNCIL}")
-    expect(heading(page)).to_have_text(title)
-
-
-def answer(page: Page, key: str) -> Locator:
-    """The value of one row of a GOV.UK summary list."""
-    key_cell = page.locator(f".govuk-summary-list__key:text-is({key!r})")
-    return page.locator(".govuk-summary-list__row").filter(has=key_cell).locator(".govuk-summary-list__value")
-
-
-def expect_error(page: Page, message: str) -> None:
-    """The GOV.UK error pattern: "Error: " in the title, the summary at the top, the message by the field."""
-    expect(page).to_have_title(re.compile(r"^Error: "))
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("There is a problem")
-    expect(summary.get_by_role("link", name=message)).to_be_visible()
-    expect(page.locator(".govuk-error-message", has_text=message)).to_be_visible()
-
-
-def press_continue(page: Page) -> None:
-    page.get_by_role("button", name="Continue", exact=True).click()
 
 
 # The journey, a page at a time --------------------------------------------------------------------

@@ -10,50 +10,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
+
+from tests.browser.pages import COUNCIL, answer, expect_error, expect_page, heading, press_continue
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Recorder
 
 pytestmark = pytest.mark.browser
 
-COUNCIL = "Example City Council"
 SERVICE = "Report a pothole or other road problem"
 REFERENCE = re.compile(r"RP-[0-9A-Z]{4}-[0-9A-Z]{4}")
 DESCRIPTION = "A deep pothole in the middle of the lane."
 NEW_DESCRIPTION = "A deep pothole in the bus lane, about 20cm across."
-
-
-# What a resident sees -----------------------------------------------------------------------------
-
-
-def heading(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
-
-
-def expect_page(page: Page, title: str) -> None:
-    """The resident is on the page with this title: in the browser tab and as the main heading."""
-    expect(page).to_have_title(f"{title} - {COUNCIL}")
-    expect(heading(page)).to_have_text(title)
-
-
-def answer(page: Page, key: str) -> Locator:
-    """The value of one row of a GOV.UK summary list."""
-    key_cell = page.locator(f".govuk-summary-list__key:text-is({key!r})")
-    return page.locator(".govuk-summary-list__row").filter(has=key_cell).locator(".govuk-summary-list__value")
-
-
-def expect_error(page: Page, message: str) -> None:
-    """The GOV.UK error pattern: "Error: " in the title, the summary at the top, the message by the field."""
-    expect(page).to_have_title(re.compile(r"^Error: "))
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("There is a problem")
-    expect(summary.get_by_role("link", name=message)).to_be_visible()
-    expect(page.locator(".govuk-error-message", has_text=message)).to_be_visible()
-
-
-def press_continue(page: Page) -> None:
-    page.get_by_role("button", name="Continue").click()
 
 
 # The journey, a page at a time --------------------------------------------------------------------

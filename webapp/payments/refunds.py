@@ -18,7 +18,6 @@ from webapp.money import format_pence
 from webapp.payments.providers import Event, PaymentState, ProviderError
 
 log = logging.getLogger(__name__)
-REASON_MAX = 500
 PROVIDER = lifecycle.Actor.system("Payment provider")
 
 

@@ -1,0 +1,39 @@
+"""What a resident sees in the browser, shared by the journeys' browser tests: the page's heading and title, a
+summary list's answers, the GOV.UK error pattern, and the Continue button."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+COUNCIL = "Example City Council"
+
+
+def heading(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)
+
+
+def expect_page(page: Page, title: str) -> None:
+    """The resident is on the page with this title: in the browser tab and as the main heading."""
+    expect(page).to_have_title(f"{title} - {COUNCIL}")
+    expect(heading(page)).to_have_text(title)
+
+
+def answer(page: Page, key: str) -> Locator:
+    """The value of one row of a GOV.UK summary list."""
+    key_cell = page.locator(f".govuk-summary-list__key:text-is({key!r})")
+    return page.locator(".govuk-summary-list__row").filter(has=key_cell).locator(".govuk-summary-list__value")
+
+
+def expect_error(page: Page, message: str) -> None:
+    """The GOV.UK error pattern: "Error: " in the title, the summary at the top, the message by the field."""
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link", name=message)).to_be_visible()
+    expect(page.locator(".govuk-error-message", has_text=message)).to_be_visible()
+
+
+def press_continue(page: Page) -> None:
+    page.get_by_role("button", name="Continue", exact=True).click()
