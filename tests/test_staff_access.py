@@ -9,7 +9,7 @@ from tests.conftest import Resident
 from tests.factories import create_staff, create_submission
 from tests.staff_helpers import sign_in
 from webapp.extensions import db
-from webapp.models import Attachment
+from webapp.models import Attachment, Payment, utcnow
 
 SIGN_IN, FORBIDDEN, ALLOWED = "sign-in", 403, "allowed"
 
@@ -20,24 +20,37 @@ PEOPLE = {
     "lighting caseworker": ("caseworker", ("street-lighting",)),
     "highways team leader": ("team_leader", ("highways",)),
     "admin": ("admin", ()),
+    "finance": ("finance", ()),
 }
 
 # Route, method, and the answer for each person in PEOPLE's order.
 MATRIX = [
-    ("/staff/queues", "GET", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
-    ("/staff/queues/highways", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/queues/highways/export.csv", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/photos/{photo}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/claim", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/assign", "POST", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/status", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/notes", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/updates", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/move", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/cases/{ref}/duplicate", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED]),
-    ("/staff/outbox", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED]),
-    ("/staff/sign-out", "POST", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
+    ("/staff/queues", "GET", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
+    ("/staff/queues/highways", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/queues/highways/export.csv", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/photos/{photo}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/claim", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/assign", "POST", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/status", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/notes", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/updates", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/move", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/duplicate", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/outbox", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/sign-out", "POST", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
+    ("/staff/payments", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
+    (
+        "/staff/payments/ledger.csv?day=2026-12-01",
+        "GET",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED],
+    ),
+    ("/staff/payments/{payment}", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
+    (
+        "/staff/payments/{payment}/refund",
+        "POST",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED],
+    ),
 ]
 
 CASES = [
@@ -60,7 +73,19 @@ def test_access_matrix(app: Flask, app_ctx, path, method, person, expected):
     if PEOPLE[person]:
         role, queues = PEOPLE[person]
         sign_in(visitor, create_staff(role, queues))
-    url = path.format(ref=submission.reference, photo="a" * 32)
+    payment = Payment(
+        public_id="p" * 32,
+        submission=submission,
+        service_slug="pay-a-parking-fine",
+        description="Parking fine",
+        amount=3500,
+        provider="sandbox",
+        status="succeeded",
+        expires_at=utcnow(),
+    )
+    db.session.add(payment)
+    db.session.commit()
+    url = path.format(ref=submission.reference, photo="a" * 32, payment=payment.public_id)
     if method == "GET":
         response = visitor.get(url, expected=None)
     else:

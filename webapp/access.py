@@ -14,10 +14,11 @@ from webapp import audit, cases, submissions
 from webapp.extensions import db, login_manager
 from webapp.models import Queue, Role, Submission
 
-ALL_STAFF = (Role.AGENT, Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN)
+ALL_STAFF = (Role.AGENT, Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN, Role.FINANCE)
 QUEUE_WORKERS = (Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN)
 LEADERS = (Role.TEAM_LEADER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
+FINANCE = (Role.FINANCE, Role.ADMIN)
 
 
 def staff_only(*roles: Role) -> Callable:

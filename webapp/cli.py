@@ -1,5 +1,5 @@
 """flask commands: seed, create-staff, create-api-client, revoke-api-client, send-notifications, purge-expired,
-import-charges, settle-payments."""
+import-charges, settle-payments, reconcile-payments."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ DEMO_STAFF = [
     ("highways@example.gov.uk", "Casey Caseworker", Role.CASEWORKER, ["highways"]),
     ("lead@example.gov.uk", "Taylor Lead", Role.TEAM_LEADER, ["highways", "street-lighting"]),
     ("admin@example.gov.uk", "Ari Admin", Role.ADMIN, []),
+    ("finance@example.gov.uk", "Frankie Finance", Role.FINANCE, []),
 ]
 DEMO_PASSWORD = "demo-password-change-me"
 
@@ -150,6 +151,32 @@ def settle_payments() -> None:
     )
 
 
+@click.command("reconcile-payments")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day (UK time); yesterday if not given.")
+@with_appcontext
+def reconcile_payments(day) -> None:
+    """Compare a day's payments and refunds with the payment provider's and report every mismatch (stored, so
+    the Payments page shows them). Exits with status 1 when there is any."""
+    from webapp import charges
+    from webapp.payments import ProviderError
+    from webapp.payments.reconcile import reconcile
+
+    chosen = day.date() if day else charges.today() - timedelta(days=1)
+    try:
+        run = reconcile(chosen)
+    except ProviderError as error:
+        raise click.ClickException(f"The payment provider did not answer: {error}") from None
+    db.session.commit()
+    click.echo(f"{chosen:%d %B %Y}, {run.provider}: {run.ours} movements here, {run.theirs} at the provider.")
+    for mismatch in run.mismatches:
+        ours = format_pence(mismatch.ours) if mismatch.ours is not None else "none"
+        theirs = format_pence(mismatch.theirs) if mismatch.theirs is not None else "none"
+        click.echo(f"  {mismatch.problem}: {mismatch.kind} {mismatch.provider_id} (here {ours}, provider {theirs})")
+    if run.mismatches:
+        raise SystemExit(1)
+    click.echo("Everything matches.")
+
+
 @click.command("create-api-client")
 @click.argument("name")
 @click.option("--queue", "queues", multiple=True, required=True, metavar="SLUG", help="A queue it may export; repeat.")
@@ -226,4 +253,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_api_client)
     app.cli.add_command(import_charges)
     app.cli.add_command(settle_payments)
+    app.cli.add_command(reconcile_payments)
     app.cli.add_command(revoke_api_client)

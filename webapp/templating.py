@@ -118,6 +118,20 @@ STATUS_TAG_CLASSES = {
 }
 
 
+PAYMENT_TAG_CLASSES = {
+    "created": "govuk-tag--grey",
+    "started": "govuk-tag--light-blue",
+    "succeeded": "govuk-tag--green",
+    "failed": "govuk-tag--red",
+    "cancelled": "govuk-tag--grey",
+    "expired": "govuk-tag--grey",
+}
+
+
+def payment_tag_class(status: str) -> str:
+    return PAYMENT_TAG_CLASSES.get(status, "")
+
+
 def status_tag_class(status: str) -> str:
     return STATUS_TAG_CLASSES.get(status, "")
 
@@ -177,6 +191,7 @@ def init_app(app: Any) -> None:
     app.add_template_global(field_params)
     app.add_template_global(error_summary)
     app.add_template_global(status_tag_class)
+    app.add_template_global(payment_tag_class)
     app.add_template_global(link)
     app.add_template_global(nowrap)
     app.add_template_filter(lines)

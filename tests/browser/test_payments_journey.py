@@ -232,7 +232,7 @@ def test_pay_a_parking_fine_after_a_declined_card(
 
     expect_page(page, "Your payment was declined")
     expect(page.get_by_text("No money has been taken")).to_be_visible()
-    expect(page.get_by_text(f"You still need to pay £35.00 for Parking fine {PCN}.")).to_be_visible()
+    expect(page.get_by_text(f"You still need to pay £35.00 for parking fine {PCN}.")).to_be_visible()
     record(page, "declined")
     with live_server.app.app_context():  # not paid, so not yet anyone's work
         submission = only_submission()
@@ -386,4 +386,54 @@ def test_cancelling_on_the_payment_page_takes_no_money(
         assert [(payment.status, payment.failure) for payment in attempts] == [("cancelled", "cancelled")]
         assert db.session.scalar(select(Notification).where(Notification.template == "payment-received")) is None
     assert charge_of(live_server, PCN) == (7000, "open")
+    record.assert_accessible()
+
+
+def test_finance_sees_the_payment_and_refunds_part_of_it(
+    js_page: Page, live_server: LiveServer, recorder: Callable[..., Recorder]
+) -> None:
+    from tests.factories import PASSWORD, create_staff
+
+    load_charges(live_server)
+    with live_server.app.app_context():
+        finance = create_staff("finance", (), name="Frankie Finance", email="frankie@example.gov.uk").email
+    page = js_page
+    start(page, "pay-a-parking-fine", FINE_SERVICE, "Find your parking fine")
+    find_fine(page, PCN, "AB12CDE")
+    press_continue(page)
+    give_email(page, "sam@example.com")
+    page.get_by_role("button", name="Continue to payment").click()
+    enter_card(page, GOOD_CARD, "£35.00")
+    confirm_payment(page)
+    reference = expect_paid(page, "PF", "£35.00", "sam@example.com")
+
+    record = recorder("finance-")
+    page.goto("/staff")
+    page.get_by_label("Email address").fill(finance)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(heading(page)).to_have_text(re.compile(r"^Payments on "))
+    expect(page.get_by_role("table").first).to_contain_text("Pay a parking fine")
+    record(page, "payments")
+
+    page.get_by_role("link", name=reference).click()
+    expect(page).to_have_title(f"Payment for {reference} - {COUNCIL}")
+    expect(heading(page)).to_contain_text(f"Payment for {reference}")
+    expect(answer(page, "Left to refund")).to_have_text("£35.00")
+    record(page, "payment")
+
+    page.get_by_label("Amount to refund").fill("40")
+    page.get_by_label("Reason for the refund").fill("Paid for the wrong car")
+    page.get_by_role("button", name="Refund").click()
+    expect_error(page, "Refund amount must be £35.00 or less: that is what is left to refund")
+    record(page, "refund-error")
+
+    page.get_by_label("Amount to refund").fill("10")
+    page.get_by_role("button", name="Refund").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Refund of £10.00 sent to the payment provider.")
+    expect(answer(page, "Left to refund")).to_have_text("£25.00")
+    record(page, "refunded")
+    with live_server.app.app_context():
+        refund_email = db.session.scalar(select(Notification).where(Notification.template == "refund-issued"))
+        assert refund_email.to == "sam@example.com" and "£10.00" in refund_email.body
     record.assert_accessible()

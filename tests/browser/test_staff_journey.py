@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.browser.test_report_journey import COUNCIL, answer, expect_page
+from tests.browser.pages import COUNCIL, answer, expect_page
 from tests.factories import PASSWORD, create_staff, create_submission
 from webapp.extensions import db
 from webapp.models import Notification

@@ -127,4 +127,5 @@ class Provider(Protocol):
         """A verified event, or None for an event we do not act on. Raises WebhookError when it cannot be trusted."""
 
     def transactions(self, start: datetime, end: datetime) -> list[Transaction]:
-        """Every payment taken and refund made in [start, end), for reconciliation."""
+        """For reconciliation: every payment taken whose attempt (payment page) was made in [start, end), and every
+        refund made in it. A payment counts on the day its attempt started, here and in the ledger."""

@@ -198,13 +198,13 @@ class SandboxProvider:
         payments = db.session.scalars(
             select(SandboxPayment).where(
                 SandboxPayment.status == "succeeded",
-                SandboxPayment.completed_at >= start,
-                SandboxPayment.completed_at < end,
+                SandboxPayment.created_at >= start,
+                SandboxPayment.created_at < end,
             )
         )
         refunds = db.session.scalars(
             select(SandboxRefund).where(SandboxRefund.created_at >= start, SandboxRefund.created_at < end)
         )
-        return [Transaction("payment", page.id, page.amount, page.completed_at) for page in payments] + [
+        return [Transaction("payment", page.id, page.amount, page.created_at) for page in payments] + [
             Transaction("refund", refund.id, refund.amount, refund.created_at) for refund in refunds
         ]

@@ -16,6 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     DateField,
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectField,
@@ -27,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.models import QUEUE_STATUSES, Status
+from webapp.money import parse_pounds
 
 NOTE_MAX = 2000
 
@@ -159,3 +161,68 @@ class QueueFilterForm(FlaskForm):
     def validate_received_to(self, field: DateField) -> None:
         if field.data and self.received_from.data and field.data < self.received_from.data:
             raise ValidationError("Received to must be the same as or after received from")
+
+
+class RealDateField(DateField):
+    """A date from GOV.UK's three boxes, with the Design System's wording when it is not a real date."""
+
+    def __init__(self, label: str, **kwargs) -> None:
+        super().__init__(label, widget=DateInput(), validators=[Optional()], format="%d %m %Y", **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(f"{self.label.text} must be a real date") from None
+
+
+class PaymentsFilterForm(FlaskForm):
+    """The Payments page's filters, from the query string (GET), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    day = RealDateField("Date")
+    service = SelectField("Service", widget=GovSelect(), validators=[Optional()])
+    status = SelectField("Status", widget=GovSelect(), validators=[Optional()])
+
+    def __init__(self, services, statuses, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service.choices = [SelectChoice("", "Any")] + [SelectChoice(s.slug, s.title) for s in services]
+        self.status.choices = [SelectChoice("", "Any")] + [SelectChoice(s.value, s.label) for s in statuses]
+
+
+REFUND_REASON_MAX = 500
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(
+        "Amount to refund",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the amount to refund")],
+        render_kw={
+            "inputmode": "decimal",
+            "spellcheck": "false",
+            "params": {"prefix": {"text": "£"}, "classes": "govuk-input--width-10"},
+        },
+    )
+    reason = TextAreaField(
+        "Reason for the refund",
+        widget=GovTextArea(),
+        description="The person who paid sees this in the email telling them of the refund.",
+        validators=[
+            DataRequired("Enter the reason for the refund"),
+            Length(max=REFUND_REASON_MAX, message=f"Reason must be {REFUND_REASON_MAX} characters or fewer"),
+        ],
+        render_kw={"rows": 3},
+    )
+    # The same key when the form is sent twice (a double click, a resent page): one refund, not two.
+    request_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+
+    def validate_amount(self, field: StringField) -> None:
+        try:
+            field.pence = parse_pounds(field.data)
+        except ValueError:
+            raise ValidationError("Amount to refund must be an amount of money in pounds, like 25 or 25.50") from None
+        if field.pence < 1:
+            raise ValidationError("Amount to refund must be £0.01 or more")

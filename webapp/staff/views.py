@@ -23,7 +23,7 @@ from webapp.access import ADMINS, ALL_STAFF, LEADERS, QUEUE_WORKERS, case_or_abo
 from webapp.catalogue import Answers
 from webapp.extensions import db, limiter
 from webapp.journeys import submitted_summary
-from webapp.models import QUEUE_STATUSES, Notification, Queue, StaffUser, Status, utcnow
+from webapp.models import QUEUE_STATUSES, Notification, Queue, Role, StaffUser, Status, utcnow
 from webapp.staff import LAST_SEEN, bp
 from webapp.staff.forms import (
     ActionForm,
@@ -38,11 +38,11 @@ from webapp.staff.forms import (
 )
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site, never another host."""
+def safe_next(target: str | None, user: StaffUser) -> str:
+    """Only a path on this site, never another host; by default, the person's own starting page."""
     if target and target.startswith("/staff") and not urlsplit(target).netloc and not target.startswith("//"):
         return target
-    return url_for("staff.queues")
+    return url_for("staff.payments_page" if user.role == Role.FINANCE else "staff.queues")
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -50,7 +50,7 @@ def safe_next(target: str | None) -> str:
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN"], methods=["POST"])
 def sign_in():
     if current_user.is_authenticated:
-        return redirect(url_for("staff.queues"))
+        return redirect(safe_next(None, current_user))
     form = SignInForm()
     if form.validate_on_submit():
         result = staff_accounts.authenticate(form.email.data, form.password.data)
@@ -62,7 +62,7 @@ def sign_in():
             session.clear()  # a new session on sign-in: nothing from before carries over
             login_user(result.user)
             session[LAST_SEEN] = utcnow().isoformat()
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), result.user))
         form.email.errors.append(result.error)
     return render_template("staff/sign-in.html", form=form), 400 if form.errors else 200
 
