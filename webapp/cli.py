@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
@@ -82,9 +82,24 @@ def seed_demo_staff() -> None:
 
 def watch_notifications(interval: float) -> None:
     """The worker for `make run` and production: Ctrl-C or SIGTERM stops it once the message in hand is sent."""
-    worker = notifications.Worker(interval, report=lambda outcome: click.echo(str(outcome)))
+    from webapp import payments
+
+    def settle() -> None:
+        counts = payments.settle_overdue()
+        if any(counts.values()):
+            click.echo(f"Settled payments: {counts}")
+
+    settle_every = current_app.config["PAYMENT_SETTLE_SECONDS"]
+    worker = notifications.Worker(
+        interval,
+        report=lambda outcome: click.echo(str(outcome)),
+        chores=[notifications.Chore("settle-payments", settle_every, settle)],
+    )
     previous = {number: signal.signal(number, worker.stop) for number in (signal.SIGINT, signal.SIGTERM)}
-    click.echo(f"Sending notifications every {interval:g} seconds. Press Ctrl-C to stop.")
+    click.echo(
+        f"Sending notifications every {interval:g} seconds and settling payments left open every "
+        f"{settle_every:g} seconds. Press Ctrl-C to stop."
+    )
     try:
         worker.run()
     finally:
@@ -238,7 +253,8 @@ def init_app(app: Flask) -> None:
         "--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between passes."
     )
     def send_notifications(watch: bool, interval: float) -> None:
-        """Send the messages in the outbox that are due: once, or with --watch until Ctrl-C (or SIGTERM)."""
+        """Send the messages in the outbox that are due: once, or with --watch until Ctrl-C (or SIGTERM), when it also
+        settles payments left open past their window (as settle-payments does) every PAYMENT_SETTLE_SECONDS."""
         if watch:
             watch_notifications(interval)
         else:

@@ -103,6 +103,8 @@ class Config:
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # only to point the SDK at a fake Stripe in tests
     # A payment not completed in this long expires, and the submission waiting for it is cancelled.
     PAYMENT_WINDOW_MINUTES = int(_env("PAYMENT_WINDOW_MINUTES", "90"))
+    # How often the worker (`flask send-notifications --watch`) settles payments left open past their window.
+    PAYMENT_SETTLE_SECONDS = float(_env("PAYMENT_SETTLE_SECONDS", "60"))
     # The sandbox confirms each payment as a signed webhook too, as a real provider does; "off" loses them all,
     # to try the return page and the settling job on their own.
     SANDBOX_WEBHOOKS = _env("SANDBOX_WEBHOOKS", "on") == "on"

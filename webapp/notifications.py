@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from string import Template
@@ -301,14 +301,27 @@ def send_due(limit: int | None = None, chosen: Sender | None = None, stop: Calla
     return outcome
 
 
+@dataclass
+class Chore:
+    """Other background work the worker does every ``every`` seconds (settling payments left open), until the
+    task queue of issue 12 takes over the scheduling."""
+
+    name: str
+    every: float
+    run: Callable[[], Any]
+    due: float = 0.0
+
+
 class Worker:
-    """Sends due messages every ``interval`` seconds until ``stop()`` (a signal handler) is called.
+    """Sends due messages every ``interval`` seconds, and does its chores when they fall due, until ``stop()``
+    (a signal handler) is called.
 
     Stopping waits for the message being sent, so none is sent without its row saying so."""
 
-    def __init__(self, interval: float, report: Callable[[Outcome], Any]) -> None:
+    def __init__(self, interval: float, report: Callable[[Outcome], Any], chores: Sequence[Chore] = ()) -> None:
         self.interval = interval
         self.report = report
+        self.chores = list(chores)
         self.stopping = False
 
     def stop(self, *_: object) -> None:
@@ -319,6 +332,7 @@ class Worker:
         try:
             while not self.stopping:
                 self.pass_once(chosen)
+                self.do_chores()
                 self.sleep()
         finally:
             chosen.close()
@@ -335,6 +349,19 @@ class Worker:
             db.session.close()
         if outcome.sent or outcome.retrying or outcome.failed:
             self.report(outcome)
+
+    def do_chores(self) -> None:
+        for chore in self.chores:
+            if self.stopping or time.monotonic() < chore.due:
+                continue
+            try:
+                chore.run()
+            except Exception:  # noqa: BLE001 - a failed chore is logged and tried at its next turn
+                log.exception("background chore %s failed", chore.name)
+                db.session.rollback()
+            finally:
+                db.session.close()
+                chore.due = time.monotonic() + chore.every
 
     def sleep(self) -> None:
         deadline = time.monotonic() + self.interval
