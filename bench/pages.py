@@ -35,7 +35,7 @@ from flask_migrate import upgrade
 from sqlalchemy import MetaData, make_url, select, text
 from werkzeug.test import TestResponse
 
-from webapp import create_app, routing
+from webapp import charges, create_app, routing
 from webapp.config import TestingConfig
 from webapp.extensions import db
 from webapp.models import Submission
@@ -52,6 +52,27 @@ ANSWERS: dict[str, dict[str, str]] = {  # valid answers, as in tests/journey_hel
     "get-updates": {"contact": "named"},
     "your-details": {"name": "Sam Resident", "email": EMAIL, "phone": "01632 960 001"},
 }
+
+
+FINE_BASE = "/services/pay-a-parking-fine"
+FINE_ANSWERS = {
+    "find-your-fine": {"pcn": "LS12345678", "registration": "AB12 CDE"},
+    "your-fine": {},
+    "your-email": {"email": EMAIL},
+}
+INVOICE_BASE = "/services/pay-an-invoice"
+INVOICE_ANSWERS = {  # £1 at a time, so a run can pay it hundreds of times
+    "find-your-invoice": {"invoice": "40012345", "postcode": "LS1 6HD"},
+    "your-invoice": {},
+    "how-much": {"how_much": "part"},
+    "amount": {"amount": "1.00"},
+    "your-email": {"email": EMAIL},
+}
+CHARGES = """kind,reference,vehicle_registration,postcode,amount,balance,status,issued_on
+pcn,LS12345678,AB12CDE,,70.00,70.00,open,{today}
+invoice,40012345,,LS1 6HD,100000.00,100000.00,open,{today}
+"""
+CARD = {"card_number": "4444333322221111", "expiry": "12/39", "name": "Sam Resident", "security_code": "123"}
 
 
 @dataclass
@@ -104,18 +125,19 @@ class Bench:
         return response
 
 
-def walk(bench: Bench, timed: bool = False) -> str:
+def walk(bench: Bench, timed: bool = False, base: str = BASE, answers: dict | None = None, label: str = "") -> str:
     """Start a draft and answer each page the journey asks for, timing each if ``timed``. Returns check-answers."""
-    location = bench.request("GET", f"{BASE}/start", 302)[0].location
+    answers = ANSWERS if answers is None else answers
+    location = bench.request("GET", f"{base}/start", 302)[0].location
     while not location.endswith("/check-answers"):
         page = urlsplit(location).path.rsplit("/", 1)[-1]
-        if page not in ANSWERS:
+        if page not in answers:
             raise SystemExit(f"the journey asked an unexpected page: {location}")
         if timed:
-            bench.time(page, "GET", location, 200)
-            response = bench.time(page, "POST", location, 302, ANSWERS[page])
+            bench.time(label + page, "GET", location, 200)
+            response = bench.time(label + page, "POST", location, 302, answers[page])
         else:
-            response = bench.request("POST", location, 302, ANSWERS[page])[0]
+            response = bench.request("POST", location, 302, answers[page])[0]
         location = response.location
     return location
 
@@ -132,6 +154,28 @@ def time_submits(bench: Bench, rounds: int) -> None:
     bench.rows.append(summarise("check-answers (submit again)", "POST", 302, again))
 
 
+def time_payments(bench: Bench, rounds: int) -> None:
+    """The payment step: check answers with an amount, the submit that starts a payment, the sandbox's card page,
+    paying (the sandbox's webhook settles it inside the request), and the return page showing the confirmation.
+    A payment is made once, so each round is a fresh invoice journey paying £1."""
+    walk(bench, timed=True, base=FINE_BASE, answers=FINE_ANSWERS, label="fine: ")
+    bench.time("fine: check-answers", "GET", f"{FINE_BASE}/check-answers", 200)
+    samples: dict[str, list[int]] = {"submit": [], "card page": [], "pay": [], "return": []}
+    for _ in range(rounds):
+        check_answers = walk(bench, base=INVOICE_BASE, answers=INVOICE_ANSWERS)
+        response, samples_ns = bench.request("POST", check_answers, 302)
+        samples["submit"].append(samples_ns)
+        card_page = response.location
+        samples["card page"].append(bench.request("GET", card_page, 200)[1])
+        response, samples_ns = bench.request("POST", card_page, 302, CARD)
+        samples["pay"].append(samples_ns)
+        samples["return"].append(bench.request("GET", response.location, 200)[1])
+    bench.rows.append(summarise("invoice: submit (starts a payment)", "POST", 302, samples["submit"]))
+    bench.rows.append(summarise("sandbox: card page", "GET", 200, samples["card page"]))
+    bench.rows.append(summarise("sandbox: pay (webhook settles)", "POST", 302, samples["pay"]))
+    bench.rows.append(summarise("payment return (confirmation)", "GET", 200, samples["return"]))
+
+
 def warm_up(app: Flask, client: FlaskClient) -> str:
     """Every kind of request, untimed (templates compile on first use). Returns the reference of the report sent."""
     warm = Bench(client, repeat=3)
@@ -143,6 +187,7 @@ def warm_up(app: Flask, client: FlaskClient) -> str:
     with app.app_context():
         reference = db.session.scalar(select(Submission.reference).order_by(Submission.id.desc()))
     warm.time("/check-progress", "POST", "/check-progress", 200, {"reference": reference, "email": EMAIL})
+    time_payments(warm, rounds=2)
     return reference
 
 
@@ -159,6 +204,7 @@ def run(app: Flask, repeat: int, submits: int) -> list[Row]:
     bench.time("/check-progress", "GET", "/check-progress", 200)
     bench.time("/check-progress", "POST", "/check-progress", 200, {"reference": reference, "email": EMAIL})
     bench.time("/healthz", "GET", "/healthz", 200)
+    time_payments(bench, submits)
     return bench.rows
 
 
@@ -179,6 +225,7 @@ def build_app(url: str, uploads: Path, wipe_first: bool) -> Flask:
             existing.drop_all(db.engine)
         upgrade()
         routing.load_seed()
+        charges.import_csv(CHARGES.format(today=charges.today().isoformat()))
         db.session.commit()
     return app
 
