@@ -214,17 +214,7 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
     db.session.add(submission)
     for page in pages:
         for photo in page.attachments(stored[page.name]):
-            submission.attachments.append(
-                Attachment(
-                    stored_id=photo.id,
-                    filename=photo.filename,
-                    content_type=photo.content_type,
-                    extension=photo.extension,
-                    size=photo.size,
-                    width=photo.width,
-                    height=photo.height,
-                )
-            )
+            submission.attachments.append(Attachment.of(photo))
     # A fee due: the submission waits for its payment, and reaches a queue (and sends its email) once paid.
     lifecycle.open_submission(
         submission, lifecycle.Actor.resident(), Status.AWAITING_PAYMENT if due else Status.RECEIVED

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import notifications, routing
 from webapp.extensions import db
-from webapp.models import CaseEvent, Payment, Role, StaffUser, Status, Submission, utcnow
+from webapp.models import Attachment, CaseEvent, Payment, Role, StaffUser, Status, Submission, utcnow
 from webapp.money import format_pence
 from webapp.templating import govuk_date
 
@@ -116,6 +116,27 @@ def record(submission: Submission, kind: str, actor: Actor, body: str = "", publ
     """A case event that changes no status (a note, an assignment, a refund), with its actor."""
     submission.updated_at = utcnow()
     return _event(submission, kind, actor, body, public, **data)
+
+
+def resident_information(
+    submission: Submission,
+    text: str,
+    photo: Any = None,
+    *,
+    actor: Actor | None = None,
+    kind: str = "information_added",
+    **data: Any,
+) -> CaseEvent:
+    """Something a resident told us after they sent the submission (an answer to a request, more detail, a
+    follower's own description), with a photo (a webapp.uploads.StoredPhoto) if they added one. Staff see it in
+    the case's history, and the case is marked in the queue until a member of staff acts on it. The caller commits."""
+    event = record(submission, kind, actor or Actor.resident(), text.strip(), False, **data)
+    if photo is not None:
+        attachment = Attachment.of(photo)
+        attachment.submission = submission
+        event.attachments.append(attachment)
+    submission.resident_replied_at = utcnow()
+    return event
 
 
 def open_submission(submission: Submission, actor: Actor, initial: Status) -> None:

@@ -57,6 +57,7 @@ class Status(enum.StrEnum):
     CLOSED = "closed"
     DUPLICATE = "duplicate"
     CANCELLED = "cancelled"  # never paid for: the payment failed, was abandoned or ran out of time
+    WITHDRAWN = "withdrawn"  # the resident took it back (made in error), from check progress
 
     @property
     def label(self) -> str:
@@ -72,6 +73,7 @@ STATUS_LABELS = {
     Status.CLOSED: "Closed",
     Status.DUPLICATE: "Already reported",
     Status.CANCELLED: "Cancelled",
+    Status.WITHDRAWN: "Withdrawn",
 }
 OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_INFORMATION)
 # What a case in a queue can be: one awaiting payment, or cancelled unpaid, never reached a queue.
@@ -201,6 +203,9 @@ class Submission(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # When the resident last added information (answering a request, or of their own accord) that staff have not
+    # yet acted on: the queue marks the case, and the next staff action on it clears this.
+    resident_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -236,6 +241,8 @@ class Submission(db.Model):
 class Attachment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    # Sent later than the submission (information the resident added, a follower's photo): the event it came with.
+    case_event_id: Mapped[int | None] = mapped_column(ForeignKey("case_event.id", ondelete="SET NULL"), index=True)
     stored_id: Mapped[str] = mapped_column(String(32), unique=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
@@ -246,6 +253,20 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
+    event: Mapped[CaseEvent | None] = relationship(back_populates="attachments")
+
+    @classmethod
+    def of(cls, photo: Any) -> Attachment:
+        """The row for a photo stored by webapp.uploads (a StoredPhoto)."""
+        return cls(
+            stored_id=photo.id,
+            filename=photo.filename,
+            content_type=photo.content_type,
+            extension=photo.extension,
+            size=photo.size,
+            width=photo.width,
+            height=photo.height,
+        )
 
 
 class CaseEvent(db.Model):
@@ -264,6 +285,7 @@ class CaseEvent(db.Model):
 
     submission: Mapped[Submission] = relationship(back_populates="events")
     actor: Mapped[StaffUser | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="event", order_by="Attachment.id")
 
 
 class Follower(db.Model):
@@ -300,6 +322,16 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     submission: Mapped[Submission | None] = relationship()
+
+
+class Feedback(db.Model):
+    """What a resident thought of a service: the GOV.UK satisfaction rating and what they wrote. Anonymous."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating: Mapped[str] = mapped_column(String(32))  # very_satisfied ... very_dissatisfied
+    comment: Mapped[str] = mapped_column(Text, default="")
+    service_slug: Mapped[str | None] = mapped_column(String(64))  # the service it was about, when we know
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AuditEvent(db.Model):

@@ -171,6 +171,15 @@ def govuk_datetime(value: Any) -> str:
     return f"{govuk_date(value)} at {hour}:{value:%M}{'am' if value.hour < 12 else 'pm'}"
 
 
+IRREGULAR_PLURALS = {"person": "people", "child": "children"}
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 person``, ``2 people``, ``0 reports``, ``1,200 submissions``: the one way the site counts things."""
+    word = singular if count == 1 else (plural_form or IRREGULAR_PLURALS.get(singular) or f"{singular}s")
+    return f"{count:,} {word}"
+
+
 def age(value: Any) -> str:
     """How long ago, roughly: ``3 days``, ``5 hours``, ``12 minutes``."""
     from webapp.models import utcnow
@@ -178,8 +187,7 @@ def age(value: Any) -> str:
     seconds = max(int((utcnow() - value).total_seconds()), 0)
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
+            return plural(seconds // size, unit)
     return "Just now"
 
 
@@ -198,4 +206,5 @@ def init_app(app: Any) -> None:
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_filter(age)
+    app.add_template_filter(plural)
     app.add_template_filter(format_pence, "pounds")
