@@ -37,6 +37,8 @@ CHROMIUM_ARGS = [
 ]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# WCAG 1.4.10 (reflow): at 320 CSS pixels wide nothing may need scrolling sideways. axe-core does not check it.
+REFLOW_WIDTH = 320
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
 
 # A loaded CI machine can be slow: wait up to 10 s for what a resident should see (Playwright's default is 5 s).
@@ -156,15 +158,35 @@ def no_js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context.close()
 
 
+def reflow_width(page: Page, name: str | None = None) -> int:
+    """How wide the document is when the window is REFLOW_WIDTH CSS pixels wide (a 1,280 px window zoomed to
+    400%); with ``name``, a screenshot at that width too. The window is put back as it was."""
+    before = page.viewport_size or {"width": 1280, "height": 720}
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 720})
+    try:
+        width = page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+        if name:
+            page.screenshot(path=SCREENSHOTS / f"{name}-320px.png", full_page=True)
+    finally:
+        page.set_viewport_size(before)
+    return width
+
+
 @dataclass
 class PageCheck:
     number: int
     name: str
     path: str
     violations: list[dict[str, Any]]
+    width_at_320: int = REFLOW_WIDTH
+
+    @property
+    def reflows(self) -> bool:
+        return self.width_at_320 <= REFLOW_WIDTH
 
     def line(self) -> str:
-        return f"{self.number:02d} {self.name:<22} {self.path:<60} axe violations: {len(self.violations)}"
+        reflow = "reflows" if self.reflows else f"SCROLLS SIDEWAYS: {self.width_at_320}px wide at 320px"
+        return f"{self.number:02d} {self.name:<22} {self.path:<60} axe violations: {len(self.violations)}, {reflow}"
 
     def details(self) -> list[str]:
         lines = []
@@ -179,8 +201,9 @@ class PageCheck:
 
 @dataclass
 class Recorder:
-    """For each page a resident sees: a full-page screenshot and an axe-core (WCAG 2.2 AA) check.
-    Violations are collected, printed as they are found, and asserted at the end of the test."""
+    """For each page a resident sees: full-page screenshots (as the window is, and 320 px wide), an axe-core
+    (WCAG 2.2 AA) check and a reflow check at 320 px. Failures are collected, printed as they are found, and
+    asserted at the end of the test."""
 
     axe_source: Path
     prefix: str = ""
@@ -192,13 +215,14 @@ class Recorder:
         if self.screenshots:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SCREENSHOTS / f"{self.prefix}{number:02d}-{name}.png", full_page=True)
+        width = reflow_width(page, f"{self.prefix}{number:02d}-{name}" if self.screenshots else None)
         page.add_script_tag(path=str(self.axe_source))
         violations = page.evaluate(
             "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations",
             AXE_TAGS,
         )
         split = urlsplit(page.url)
-        check = PageCheck(number, name, split.path + (f"?{split.query}" if split.query else ""), violations)
+        check = PageCheck(number, name, split.path + (f"?{split.query}" if split.query else ""), violations, width)
         self.checks.append(check)
         print("\n".join([f"axe {check.line()}", *check.details()]))
         return check
@@ -213,10 +237,16 @@ class Recorder:
         report = SCREENSHOTS.parent / f"axe-{self.prefix or 'journey-'}summary.json"
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(
-            json.dumps([{"page": c.name, "path": c.path, "violations": c.violations} for c in self.checks], indent=2)
+            json.dumps(
+                [
+                    {"page": c.name, "path": c.path, "violations": c.violations, "width_at_320px": c.width_at_320}
+                    for c in self.checks
+                ],
+                indent=2,
+            )
         )
-        failing = [check for check in self.checks if check.violations]
-        assert not failing, f"axe-core found accessibility violations on {len(failing)} page(s):\n{self.summary()}"
+        failing = [check for check in self.checks if check.violations or not check.reflows]
+        assert not failing, f"{len(failing)} page(s) fail axe-core or do not reflow at 320px:\n{self.summary()}"
 
 
 @pytest.fixture
@@ -224,7 +254,7 @@ def recorder(axe_source: Path) -> Callable[[str], Recorder]:
     """recorder(prefix) records a journey: screenshots <prefix>01-<page>.png, ... replacing an earlier run's."""
 
     def make(prefix: str = "") -> Recorder:
-        for old in SCREENSHOTS.glob(f"{prefix}[0-9][0-9]-*.png"):
+        for old in SCREENSHOTS.glob(f"{prefix}[0-9][0-9]-*.png"):  # both widths
             old.unlink(missing_ok=True)
         return Recorder(axe_source, prefix=prefix)
 
