@@ -57,7 +57,8 @@ class Coordinate:
         try:
             value = Decimal(raw)
         except InvalidOperation:
-            raise StopValidation(f"{self.kind.capitalize()} must be a number, like 53.7997") from None
+            example = "53.7997" if self.kind == "latitude" else "-1.5492"
+            raise StopValidation(f"{self.kind.capitalize()} must be a number, like {example}") from None
         limit = 90 if self.kind == "latitude" else 180
         if not value.is_finite() or abs(value) > limit:
             raise StopValidation(f"{self.kind.capitalize()} must be between -{limit} and {limit}")
@@ -92,6 +93,11 @@ def within_council_area(lat_field: str, lon_field: str, message: str):
     return check
 
 
+def _trimmed(value: str | None) -> str | None:
+    """What was typed, without the spaces a phone's keyboard or a paste adds around it."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class EmailAddress(EmailField):
     widget = GovTextInput()
     input_type = "email"
@@ -102,6 +108,7 @@ def email_field(label: str, *, optional: bool = False, description: str = "") ->
     return EmailAddress(
         label,
         description=description,
+        filters=[_trimmed],
         validators=[
             presence,
             Length(max=320, message="Email address must be 320 characters or fewer"),
@@ -124,9 +131,11 @@ class PossibleDuplicateForm(FlaskForm):
     )
 
     def __init__(self, candidates, *args, **kwargs):
+        """``candidates``: each open report as the service describes it, with its ``reference`` and ``choice``
+        (the answer that says it is this one: "Yes, it is the pothole on Park Lane, Headingley, reported on ...")."""
         super().__init__(*args, **kwargs)
         self.duplicate_of.choices = [
-            *(SelectChoice(c.reference, f"Yes, it is {c.reference}") for c in candidates),
+            *(SelectChoice(c.reference, c.choice) for c in candidates),
             SelectChoice("none", "No, it is a different problem"),
         ]
 

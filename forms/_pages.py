@@ -76,14 +76,47 @@ class PhotoPage(Page):
 
 
 @dataclass(frozen=True)
+class ReportCard:
+    """An open report as a resident sees it when asked if it is theirs, and again once they said it is: made by
+    the service's ``describe``, so that the engine knows nothing of any service's pages or fields."""
+
+    reference: str
+    title: str  # the card's heading: "Pothole on Park Lane, Headingley"
+    rows: tuple[SummaryRow, ...]  # what it is, where, when, how far away, its status, what was said about it
+    choice: str  # the answer that says it is this one: "Yes, it is the pothole on Park Lane, Headingley, ..."
+    photo: Any = None  # the webapp.models.Attachment it was sent with, if it has one
+
+
+def plain_card(similar: Any) -> ReportCard:
+    """The least a card can say about an open report, for a service that does not describe its own."""
+    return ReportCard(similar.reference, similar.reference, (), f"Yes, it is {similar.reference}")
+
+
+@dataclass(frozen=True)
 class SimilarReportsPage(Page):
     """Shown only when open reports like this one exist. It is answered for one category and place:
-    change either and the question is asked again."""
+    change either and the question is asked again.
+
+    ``find`` gives the open reports (webapp.submissions.Similar) that may be this one; ``describe`` turns one into
+    the ReportCard the resident sees. Their photos are shown only to a resident whose draft finds that report."""
 
     form: type[FlaskForm] = PossibleDuplicateForm
     template: str = "public/journey/possible-duplicates.html"
     find: Callable[[Answers], list[Any]] = lambda answers: []
     fingerprint: Callable[[Answers], str] = lambda answers: ""
+    describe: Callable[[Any], ReportCard] = plain_card
+
+    def cards(self, answers: Answers) -> list[ReportCard]:
+        return [self.describe(similar) for similar in self.find(answers)]
+
+    def card(self, answers: Answers, reference: str) -> ReportCard | None:
+        """The card of one of the reports this draft finds; None when the draft no longer finds it."""
+        return next((card for card in self.cards(answers) if card.reference == reference), None)
+
+    def photo(self, answers: Answers, stored_id: str) -> Any:
+        """The photo (an Attachment) of a report this draft finds, or None: no other report's photo is shown."""
+        photos = (card.photo for card in self.cards(answers) if card.photo is not None)
+        return next((photo for photo in photos if photo.stored_id == stored_id), None)
 
     def applies(self, answers: Answers) -> bool:
         return bool(self.find(answers))
@@ -93,7 +126,7 @@ class SimilarReportsPage(Page):
         return bool(stored) and stored.get("checked") == self.fingerprint(answers)
 
     def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
-        return self.form(self.find(answers), **kwargs)
+        return self.form(self.cards(answers), **kwargs)
 
     def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
         return {
@@ -109,4 +142,4 @@ class SimilarReportsPage(Page):
         return []
 
     def context(self, answers: Answers) -> dict[str, Any]:
-        return {"candidates": self.find(answers)}
+        return {"candidates": self.cards(answers)}

@@ -54,6 +54,7 @@ class FindInvoiceForm(ChargeLookupForm):
 
 
 class HowMuchForm(FlaskForm):
+    summary_keys = {"how_much": "Payment"}
     how_much = RadioField(
         "How much do you want to pay?",
         choices=[SelectChoice("full", "The full balance"), SelectChoice("part", "Part of the balance")],

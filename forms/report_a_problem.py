@@ -23,10 +23,12 @@ from forms._common import (
     required,
     within_council_area,
 )
-from forms._pages import PhotoPage, SimilarReportsPage
+from forms._pages import PhotoPage, ReportCard, SimilarReportsPage
 from webapp import submissions
 from webapp.catalogue import Answers, Page, Record, Service, SummaryRow
+from webapp.exports import ExportColumn, answer, label_of, labels_of, latest_update, latest_update_at, photo_links
 from webapp.geo import street_key
+from webapp.templating import govuk_date
 
 SLUG = "report-a-road-problem"
 
@@ -51,6 +53,7 @@ DESCRIPTION_MAX = 1000
 
 
 class CategoryForm(FlaskForm):
+    summary_keys = {"category": "Problem"}
     category = RadioField(
         "What is the problem?",
         choices=CATEGORIES,
@@ -108,16 +111,20 @@ class LocationForm(FlaskForm):
         check = within_council_area(
             "latitude",
             "longitude",
-            "The map position must be inside the {council} area",
+            "The map coordinates must be inside the {council} area",
         )
         return check(self) and valid
 
 
 class DescriptionForm(FlaskForm):
+    summary_keys = {"description": "Description"}
     description = TextAreaField(
         "Tell us about the problem",
         widget=GovCharacterCount(),
-        description="Include anything that helps us find and fix it, like how big it is or if it is a danger",
+        description=(
+            "Include anything that helps us find and fix it, like how big it is or if it is a danger. "
+            "Do not include personal information: people reporting a problem nearby may see the first line."
+        ),
         validators=[
             required("Enter a description of the problem"),
             Length(
@@ -130,6 +137,7 @@ class DescriptionForm(FlaskForm):
 
 
 class PotholeForm(FlaskForm):
+    summary_keys = {"size": "Pothole size", "position": "Pothole position"}
     size = RadioField(
         "About how big is the pothole?",
         choices=POTHOLE_SIZES,
@@ -161,6 +169,7 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
 
 
 class DetailsForm(FlaskForm):
+    summary_keys = {"name": "Name"}
     name = text(
         "Full name",
         "Enter your full name",
@@ -208,8 +217,62 @@ def find_similar(answers: Answers) -> list[Any]:
         service_slug=SLUG,
         category=answers.value("category"),
         street_key=street_key(answers.value("street")),
+        area=answers.value("area"),
         latitude=lat,
         longitude=lon,
+    )
+
+
+DESCRIPTION_PREVIEW = 100  # characters of a report's description shown to someone who may be reporting it again
+
+
+def category_label(category: str | None) -> str:
+    return next((str(choice.label) for choice in CATEGORIES if choice.value == category), "Problem")
+
+
+def distance_text(metres: float | None) -> str:
+    """How far an open report is from this one: found by its map position, or else on the same street."""
+    if metres is None:
+        return "On the same street"
+    if metres < 10:
+        return "Less than 10 metres away"
+    return f"About {round(metres, -1):.0f} metres away"
+
+
+def first_line(text: str, limit: int = DESCRIPTION_PREVIEW) -> str:
+    """The first line of a description, cut at a word near ``limit`` characters, with an ellipsis when cut."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(line) <= limit:
+        return line
+    cut = line[:limit]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def describe(similar: Any) -> ReportCard:
+    """An open report as someone reporting it again sees it: what, where, when, how far, how it stands, the
+    start of its description and its photo (the one sent with the report, not one added later)."""
+    report = similar.submission
+    what = category_label(report.category)
+    where = ", ".join(part for part in (report.street, report.area) if part)
+    reported = govuk_date(report.created_at)
+    answers = report.answers or {}
+    landmark = (answers.get("where-is-it") or {}).get("landmark")
+    description = first_line((answers.get("describe-it") or {}).get("description") or "")
+    rows = (
+        SummaryRow("Where", "\n".join(line for line in (landmark, where) if line), None),
+        SummaryRow("Reported", reported, None),
+        SummaryRow("Distance", distance_text(similar.distance), None),
+        SummaryRow("Status", report.status_label, None),
+        SummaryRow("Description", description or "Not given", None),
+        SummaryRow("Reference", report.reference, None),
+    )
+    return ReportCard(
+        reference=report.reference,
+        title=f"{what} on {where}",
+        rows=rows,
+        choice=f"Yes, it is the {what.lower()} on {where}, reported on {reported}",
+        photo=next((photo for photo in report.attachments if photo.case_event_id is None), None),
     )
 
 
@@ -258,6 +321,19 @@ def record(answers: Answers) -> Record:
     )
 
 
+# What a queue export carries beyond the columns every submission has (street, description, contact, ...).
+EXPORT_COLUMNS = (
+    ExportColumn("category_label", label_of(answer("category", "what-is-the-problem"), CATEGORIES)),
+    ExportColumn("landmark", answer("landmark", "where-is-it")),
+    ExportColumn("pothole_size", answer("size", "pothole-details"), labels_of(POTHOLE_SIZES)),
+    ExportColumn("pothole_position", answer("position", "pothole-details"), labels_of(POTHOLE_POSITIONS)),
+    ExportColumn("photo_url", photo_links),
+    ExportColumn("updates_wanted", answer("contact", "get-updates"), {"named": "Yes", "anonymous": "No, anonymous"}),
+    ExportColumn("latest_update", latest_update),
+    ExportColumn("latest_update_at", latest_update_at),
+)
+
+
 SERVICE = Service(
     slug=SLUG,
     title="Report a pothole or other road problem",
@@ -283,6 +359,7 @@ SERVICE = Service(
             "Is this the problem you are reporting?",
             find=find_similar,
             fingerprint=place,
+            describe=describe,
         ),
         Page(
             "get-updates",
@@ -293,6 +370,7 @@ SERVICE = Service(
         Page("your-details", "Your details", DetailsForm, condition=wants_updates),
     ),
     record=record,
+    export_columns=EXPORT_COLUMNS,
     classification="OFFICIAL",
     retention=timedelta(days=365 * 2),
     what_you_need=(

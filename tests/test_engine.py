@@ -19,9 +19,11 @@ from webapp.models import Notification, Submission
 
 class GraffitiWhereForm(FlaskForm):
     street = StringField("Street", widget=GovTextInput(), validators=[required("Enter the street")])
+    landmark = StringField("Nearest landmark (optional)", widget=GovTextInput())
 
 
 class OffensiveForm(FlaskForm):
+    summary_keys = {"offensive": "Offensive"}
     offensive = RadioField(
         "Is it offensive?",
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
@@ -79,6 +81,10 @@ def test_a_second_service_walks_through_the_same_engine(resident, app_ctx):
     )
     check = resident.get("/services/report-graffiti/check-answers")
     assert "Kirkgate" in check.text and "Yes" in check.text
+    # Short keys: the form's own, else the label without "(optional)".
+    keys = [key.get_text(strip=True) for key in check.soup.select(".govuk-summary-list__key")]
+    assert keys == ["Street", "Nearest landmark", "Offensive", "Email address"]
+    assert check.title == "Check your answers before sending your report - Report graffiti - Example City Council"
     confirmation = resident.get(resident.post("/services/report-graffiti/check-answers").location)
     assert "Graffiti reported" in confirmation.text
 

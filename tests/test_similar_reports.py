@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
 
+from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from tests.factories import create_submission
 from tests.journey_helpers import BASE, DEFAULTS, url, walk
+from webapp import lifecycle, submissions, uploads
 from webapp.extensions import db
-from webapp.models import Follower, Notification, Submission, utcnow
+from webapp.geo import area_key, street_key
+from webapp.models import Attachment, CaseEvent, Draft, Follower, Notification, Submission, utcnow
+from webapp.templating import govuk_date
 
 AT_BRIGGATE = {**DEFAULTS["where-is-it"], "latitude": "53.7975", "longitude": "-1.5420"}
 
@@ -30,7 +37,7 @@ def test_a_report_within_50_metres_is_offered(resident, app_ctx):
     page = resident.get(location)
     assert page.h1 == "Is this the problem you are reporting?"
     assert nearby.reference in page.text
-    assert "metres away" in page.text
+    assert "About 20 metres away" in page.text
 
 
 def test_reports_further_than_50_metres_older_closed_or_of_another_kind_are_not_offered(resident, app_ctx):
@@ -47,7 +54,7 @@ def test_without_a_map_position_the_same_street_is_offered(resident, app_ctx):
     location = walk_to_similar(resident, where=DEFAULTS["where-is-it"])
     page = resident.get(location)
     assert same_street.reference in page.text
-    assert "Same street" in page.text
+    assert "On the same street" in page.text
     assert "Boar Lane" not in page.text
 
 
@@ -67,9 +74,14 @@ def test_saying_yes_follows_the_original_and_makes_no_new_report(resident, app_c
     assert response.location.endswith(f"/already-reported/{original.reference}")
     page = resident.get(response.location)
     assert page.h1 == "This problem has already been reported"
+    assert page.title == (
+        "This problem has already been reported - Report a pothole or other road problem - Example City Council"
+    )
     response = resident.post(response.location, {"email": "neighbour@example.com"})
     done = resident.get(response.location)
     assert original.reference in done.text and "neighbour@example.com" in done.text
+    assert done.title == "Thank you for telling us - Report a pothole or other road problem - Example City Council"
+    assert "We've added what you told us about the problem to this report" in done.text
 
     assert count(Submission) == 1
     follower = db.session.scalar(select(Follower))
@@ -77,8 +89,8 @@ def test_saying_yes_follows_the_original_and_makes_no_new_report(resident, app_c
     email = db.session.scalar(select(Notification))
     assert email.to == "neighbour@example.com" and original.reference in email.body
     assert email.status == "queued"
-    # The draft is gone: going back into the journey starts again.
-    assert resident.get(f"{BASE}/check-answers").h1 == "Sorry, you'll have to start again"
+    # The draft is gone, and the session no longer names it: going back into the journey starts it again.
+    assert resident.get(f"{BASE}/check-answers", expected=302).location.endswith(BASE)
 
 
 def test_saying_yes_without_an_email_just_ends(resident, app_ctx):
@@ -122,3 +134,229 @@ def test_moving_the_location_asks_again(resident, app_ctx):
     # Moved far away, with nothing nearby: no question, and the old answer is dropped.
     far = {**AT_BRIGGATE, "latitude": "53.80", "longitude": "-1.60"}
     assert resident.post(url("where-is-it") + "?change=1", far).location.endswith("/check-answers")
+
+
+# How each open report is shown: a summary card, not a table that scrolls sideways on a phone -------------------
+
+LONG_DESCRIPTION = (
+    "A very deep pothole right in the middle of the northbound lane, just past the junction with Boar Lane, "
+    "where cars swerve round it.\nIt has been there for weeks."
+)
+
+
+def stored_photo(app, size=(64, 48)) -> uploads.StoredPhoto:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "grey").save(buffer, "JPEG")
+    upload = FileStorage(io.BytesIO(buffer.getvalue()), filename="hole.jpg", content_type="image/jpeg")
+    return uploads.store_photo(upload, app.config["UPLOAD_DIR"])
+
+
+def with_photo(app, submission: Submission) -> Attachment:
+    attachment = Attachment.of(stored_photo(app))
+    submission.attachments.append(attachment)
+    db.session.commit()
+    return attachment
+
+
+def described(**overrides) -> Submission:
+    answers = {
+        "what-is-the-problem": {"category": "pothole"},
+        "where-is-it": {"street": "Briggate", "area": "City Centre", "landmark": "Outside number 24"},
+        "describe-it": {"description": LONG_DESCRIPTION},
+    }
+    return create_submission(answers=answers, **overrides)
+
+
+def card_rows(card) -> dict[str, str]:
+    keys = [key.get_text(" ", strip=True) for key in card.select(".govuk-summary-list__key")]
+    values = [value.get_text(" ", strip=True) for value in card.select(".govuk-summary-list__value")]
+    return dict(zip(keys, values, strict=True))
+
+
+def test_each_report_is_a_card_that_says_what_where_when_and_how_it_stands(resident, app, app_ctx):
+    nearby = described(latitude=53.7977, longitude=-1.5421, created_at=utcnow() - timedelta(days=2))
+    with_photo(app, nearby)
+    page = resident.get(walk_to_similar(resident))
+
+    assert page.soup.find("table") is None
+    (card,) = page.soup.select(".govuk-summary-card")
+    assert card.select_one(".govuk-summary-card__title").get_text(strip=True) == "Pothole on Briggate, City Centre"
+    rows = card_rows(card)
+    reported = govuk_date(nearby.created_at)
+    assert rows["Where"] == "Outside number 24 Briggate, City Centre"
+    assert rows["Reported"] == reported
+    assert rows["Distance"] == "About 20 metres away"
+    assert rows["Status"] == "Received"
+    assert rows["Reference"] == nearby.reference
+    # The first line of the description, cut at a word, so the card stays short.
+    description = rows["Description"]
+    assert description.startswith("A very deep pothole right in the middle") and description.endswith("…")
+    assert len(description) <= 101 and "It has been there" not in description
+    photo = card.select_one(".app-photo img")
+    assert (photo["width"], photo["height"]) == ("64", "48")
+    assert photo["alt"] == f"Photo sent with report {nearby.reference}"
+
+    # The answer describes the report, and says its reference too.
+    yes = page.soup.find("input", attrs={"name": "duplicate_of", "value": nearby.reference})
+    label = page.soup.find("label", attrs={"for": yes["id"]}).get_text(" ", strip=True)
+    assert label == f"Yes, it is the pothole on Briggate, City Centre, reported on {reported}"
+    hint = page.soup.find(id=yes["aria-describedby"]).get_text(" ", strip=True)
+    assert hint == f"Reference {nearby.reference}"
+    no = page.soup.find("input", attrs={"name": "duplicate_of", "value": "none"})
+    assert page.soup.find("label", attrs={"for": no["id"]}).get_text(strip=True) == "No, it is a different problem"
+    assert page.title == (
+        "Is this the problem you are reporting? - Report a pothole or other road problem - Example City Council"
+    )
+
+
+def test_a_report_without_a_description_or_photo_still_gets_a_card(resident, app_ctx):
+    create_submission(latitude=53.7975, longitude=-1.5420)
+    page = resident.get(walk_to_similar(resident))
+    (card,) = page.soup.select(".govuk-summary-card")
+    rows = card_rows(card)
+    assert rows["Description"] == "Not given"
+    assert rows["Distance"] == "Less than 10 metres away"
+    assert "Photo" not in rows
+
+
+def test_the_photo_of_a_report_offered_is_served_to_that_resident(resident, app, app_ctx):
+    nearby = described(latitude=53.7977, longitude=-1.5421)
+    attachment = with_photo(app, nearby)
+    page = resident.get(walk_to_similar(resident))
+    src = page.soup.select_one(".app-photo img")["src"]
+    assert src == f"{BASE}/already-reported/photos/{attachment.stored_id}"
+    response = resident.client.get(src)
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(response.data)) as image:
+        assert image.size == (64, 48)
+    response.close()
+
+
+def status(resident, path: str) -> int:
+    response = resident.client.get(path)
+    response.close()
+    return response.status_code
+
+
+def test_no_other_photo_is_served(resident, app, app_ctx):
+    nearby = described(latitude=53.7977, longitude=-1.5421)
+    offered = with_photo(app, nearby)
+    far_away = with_photo(app, described(latitude=53.80, longitude=-1.60))  # not offered: 3 km away
+    # A photo the resident sent later, with more information: it is not the report's own.
+    (added_later,) = lifecycle.resident_information(nearby, "Bigger now", stored_photo(app)).attachments
+    db.session.commit()
+    photos = f"{BASE}/already-reported/photos"
+
+    # Someone who has not started a report sees no photo at all.
+    assert status(resident, f"{photos}/{offered.stored_id}") == 302
+    resident.get(walk_to_similar(resident))
+    assert status(resident, f"{photos}/{offered.stored_id}") == 200
+    assert status(resident, f"{photos}/{far_away.stored_id}") == 404
+    assert status(resident, f"{photos}/{added_later.stored_id}") == 404
+    assert status(resident, f"{photos}/{'0' * 32}") == 404
+    # Only the "already reported?" page serves photos.
+    assert status(resident, f"{BASE}/describe-it/photos/{offered.stored_id}") == 404
+    # Moved away, the report is no longer offered, and neither is its photo.
+    resident.post(url("where-is-it") + "?change=1", {**AT_BRIGGATE, "latitude": "53.80", "longitude": "-1.62"})
+    assert status(resident, f"{photos}/{offered.stored_id}") == 404
+
+
+# The same street: in the same area; and reports typed without a map position ---------------------------------
+
+
+def test_the_same_street_in_another_area_is_another_place(resident, app_ctx):
+    headingley = create_submission(street="Park Lane", area="Headingley")
+    spaced = create_submission(street="park lane", area="  HEADINGLEY ")
+    no_area = create_submission(street="Park Lane", area=None)
+    elsewhere = create_submission(street="Park Lane", area="Little Woodhouse")
+    where = {**DEFAULTS["where-is-it"], "street": "Park Lane", "area": "Headingley"}
+    page = resident.get(walk_to_similar(resident, where=where))
+    for offered in (headingley, spaced, no_area):
+        assert offered.reference in page.text
+    assert elsewhere.reference not in page.text
+    assert "Little Woodhouse" not in page.text
+
+
+def test_with_a_map_position_reports_on_the_same_street_without_one_come_after_the_nearby_ones(resident, app_ctx):
+    typed = create_submission(created_at=utcnow() - timedelta(hours=1))  # Briggate, City Centre, no map position
+    nearby = create_submission(latitude=53.7977, longitude=-1.5421)
+    far_on_the_same_street = create_submission(latitude=53.7990, longitude=-1.5420)  # about 170 metres away
+    other_area = create_submission(area="Headingley")
+    page = resident.get(walk_to_similar(resident))
+    cards = page.soup.select(".govuk-summary-card")
+    assert [card_rows(card)["Reference"] for card in cards] == [nearby.reference, typed.reference]
+    assert [card_rows(card)["Distance"] for card in cards] == ["About 20 metres away", "On the same street"]
+    assert far_on_the_same_street.reference not in page.text and other_area.reference not in page.text
+
+
+def test_find_similar_open_compares_the_area_loosely(app_ctx):
+    create_submission(street="Park Lane", area="Little  Woodhouse")
+    found = submissions.find_similar_open(
+        service_slug="report-a-road-problem",
+        category="pothole",
+        street_key=street_key("Park Ln"),
+        area="little woodhouse",
+        latitude=None,
+        longitude=None,
+    )
+    assert len(found) == 1 and found[0].distance is None
+    assert area_key(" Little  WOODHOUSE ") == "little woodhouse" and area_key("  ") is None
+
+
+# Saying it is that report: what the resident told us goes to it -----------------------------------------------
+
+
+def test_the_already_reported_page_shows_the_report_as_a_card(resident, app, app_ctx):
+    original = described(latitude=53.7977, longitude=-1.5421)
+    attachment = with_photo(app, original)
+    response = resident.post(walk_to_similar(resident), {"duplicate_of": original.reference})
+    page = resident.get(response.location)
+    (card,) = page.soup.select(".govuk-summary-card")
+    rows = card_rows(card)
+    assert rows["Reference"] == original.reference and rows["Distance"] == "About 20 metres away"
+    assert rows["Description"].startswith("A very deep pothole")
+    assert card.select_one(".app-photo img")["src"].endswith(f"/photos/{attachment.stored_id}")
+    assert "what you told us about the problem to this report so that the team dealing with it can see it" in page.text
+
+
+def test_a_follower_s_description_and_photo_are_added_to_the_original(resident, app, app_ctx):
+    original = create_submission(latitude=53.7975, longitude=-1.5420)
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), "grey").save(photo, "JPEG")
+    answers = {
+        "where-is-it": AT_BRIGGATE,
+        "describe-it": {"description": "It is getting bigger every day."},
+        "photo": {"photo": (io.BytesIO(photo.getvalue()), "mine.jpg")},
+    }
+    response = resident.post(
+        walk(resident, answers, stop_before="already-reported"), {"duplicate_of": original.reference}
+    )
+    resident.post(response.location, {"email": "Neighbour@example.com"})
+
+    event = db.session.scalar(select(CaseEvent).where(CaseEvent.kind == "follower_information"))
+    assert event.submission_id == original.id
+    assert event.body == "It is getting bigger every day."
+    assert event.data.get("email") == "Neighbour@example.com"
+    assert not event.public
+    (attachment,) = event.attachments
+    assert (attachment.submission_id, attachment.filename, attachment.width) == (original.id, "mine.jpg", 40)
+    assert (Path(app.config["UPLOAD_DIR"]) / f"{attachment.stored_id}.jpg").exists()
+    assert count(Submission) == 1 and count(Draft) == 0
+
+
+def test_a_follower_without_a_photo_or_email_still_passes_on_their_description(resident, app, app_ctx):
+    original = create_submission(latitude=53.7975, longitude=-1.5420)
+    response = resident.post(walk_to_similar(resident), {"duplicate_of": original.reference})
+    resident.post(response.location, {"email": ""})
+    event = db.session.scalar(select(CaseEvent).where(CaseEvent.kind == "follower_information"))
+    assert event.body == DEFAULTS["describe-it"]["description"]
+    assert event.data.get("email") is None and event.attachments == []
+    assert count(Attachment) == 0
+
+
+def test_a_report_no_longer_open_is_not_shown_as_already_reported(resident, app_ctx):
+    original = create_submission(latitude=53.7975, longitude=-1.5420)
+    response = resident.post(walk_to_similar(resident), {"duplicate_of": original.reference})
+    original.status = "resolved"
+    db.session.commit()
+    assert resident.get(response.location, expected=302).location.endswith("/check-answers")

@@ -34,8 +34,24 @@ def test_an_expired_draft_means_starting_again(resident, app_ctx):
     assert page.soup.select_one("a.govuk-button")["href"] == BASE
 
 
-def test_no_session_means_starting_again(resident):
-    assert resident.get(url("where-is-it")).h1 == "Sorry, you'll have to start again"
+def test_someone_who_never_started_goes_to_the_start_page(resident):
+    # A link or bookmark to a question page, with no answers ever given: nothing was deleted, so no apology.
+    assert resident.get(url("where-is-it"), expected=302).location.endswith(BASE)
+    assert resident.post(url("where-is-it"), {"street": "Briggate"}, expected=302).location.endswith(BASE)
+    assert resident.get(f"{BASE}/check-answers", expected=302).location.endswith(BASE)
+
+
+def test_a_deleted_draft_means_starting_again(resident, app_ctx):
+    resident.get(f"{BASE}/start", expected=302)
+    db.session.delete(db.session.scalar(select(Draft)))  # as "flask purge-expired" does
+    db.session.commit()
+    page = resident.get(url("where-is-it"))
+    assert page.h1 == "Sorry, you'll have to start again"
+    assert (
+        page.title
+        == "Sorry, you'll have to start again - Report a pothole or other road problem - Example City Council"
+    )
+    assert "Yours have been deleted." in page.text
 
 
 def test_purge_removes_expired_drafts(app, app_ctx):
@@ -83,6 +99,17 @@ def test_the_layout(resident):
     assert page.soup.html["lang"] == "en-GB"
     assert page.soup.select_one(".govuk-skip-link")["href"] == "#main-content"
     assert page.soup.select_one(".govuk-generic-header").get_text(strip=True) == "Example City Council"
+    # One link to the home page in the header area: the council's name goes to the council's main website.
+    assert page.soup.select_one(".govuk-generic-header a")["href"] == "https://www.example.gov.uk"
+    header_links = [
+        a for area in page.soup.select(".govuk-generic-header, .govuk-service-navigation") for a in area("a")
+    ]
+    assert [(a.get_text(strip=True), a["href"]) for a in header_links] == [
+        ("Example City Council", "https://www.example.gov.uk"),
+        ("Online services", "/"),
+        ("Check progress", "/check-progress"),
+    ]
+    assert [a["href"] for a in header_links].count("/") == 1
     assert page.soup.select_one(".govuk-phase-banner") is not None
     footer_links = [a.get_text(strip=True) for a in page.soup.select(".govuk-footer__inline-list a")]
     assert footer_links == ["Accessibility statement", "Privacy notice", "Cookies"]

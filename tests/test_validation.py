@@ -40,10 +40,11 @@ def test_a_made_up_category_is_refused(resident):
         ({"postcode": "NOT A POSTCODE"}, ["Enter a real postcode, like LS1 1UR"]),
         ({"latitude": "53.8"}, ["Enter the longitude, or remove the latitude"]),
         ({"latitude": "north", "longitude": "-1.5"}, ["Latitude must be a number, like 53.7997"]),
+        ({"latitude": "53.8", "longitude": "west"}, ["Longitude must be a number, like -1.5492"]),
         ({"latitude": "95", "longitude": "-1.5"}, ["Latitude must be between -90 and 90"]),
         (
             {"latitude": "51.5007", "longitude": "-0.1246"},
-            ["The map position must be inside the Example City Council area"],
+            ["The map coordinates must be inside the Example City Council area"],
         ),
         ({"street": "x" * 201}, ["Street name must be 200 characters or fewer"]),
     ],
@@ -111,5 +112,5 @@ def test_single_question_pages_use_the_question_as_the_heading(resident):
     page = resident.get(url("what-is-the-problem"))
     legend = page.soup.select_one("legend.govuk-fieldset__legend--l h1")
     assert legend.get_text(strip=True) == "What is the problem?"
-    assert page.title == "What is the problem? - Example City Council"
+    assert page.title == "What is the problem? - Report a pothole or other road problem - Example City Council"
     assert page.soup.find("form")["novalidate"] is not None

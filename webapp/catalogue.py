@@ -93,7 +93,8 @@ class Page:
     enctype: str = "application/x-www-form-urlencoded"
     # Whether the answers can hold personal data: if not, "check progress" shows them with the reference alone.
     personal: bool = True
-    # How the stored answer reads on check-answers; by default a row per field, labelled as on the page.
+    # How the stored answer reads on check-answers; by default a row per field, keyed by the form's short
+    # ``summary_keys`` ("Description"), or else by the field's label without " (optional)".
     summarise: Callable[[Mapping[str, Any]], list[SummaryRow]] | None = None
 
     def applies(self, answers: Answers) -> bool:
@@ -131,13 +132,16 @@ class Page:
         if self.summarise is not None:
             return self.summarise(stored)
         form = self.form(meta={"csrf": False})
+        # Short keys, as the GOV.UK check answers pattern has them: the form's own (``summary_keys =
+        # {"description": "Description"}``), else the label without " (optional)".
+        keys = getattr(form, "summary_keys", {})
         rows = []
         for name, form_field in form._fields.items():
             if name in SKIPPED_FIELDS:
                 continue
             rows.append(
                 SummaryRow(
-                    str(form_field.label.text),
+                    keys.get(name) or str(form_field.label.text).removesuffix(" (optional)"),
                     display_value(form_field, stored.get(name)),
                     self.name,
                 )
@@ -204,6 +208,10 @@ class Service:
     fee: Callable[[Answers], Fee] | None = None
     start_minutes: int = 5  # "It takes about 5 minutes", on the start page
     urgent_note: str = ""  # after the contact centre's hours on the start page: what to do in an emergency
+    # What its queue exports carry beyond the columns every submission has: webapp.exports.ExportColumn, each a
+    # name, how to read it from the answers, and the labels of coded answers. None: a column per question of its
+    # pages (webapp.exports.default_columns).
+    export_columns: tuple[Any, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.classification not in CLASSIFICATIONS:
@@ -213,6 +221,20 @@ class Service:
         names = [page.name for page in self.pages]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.slug}: page names must be unique")
+
+    def submitted_rows(self, answers: Answers, personal: bool) -> list[SummaryRow]:
+        """What a submission's answers say, without "Change" links; only the pages free of personal data unless
+        ``personal`` (staff, or the resident who proved it is theirs)."""
+        rows: list[SummaryRow] = []
+        for page in self.pages:
+            if page.name in answers and (personal or not page.personal):
+                rows.extend(SummaryRow(row.key, row.value, None) for row in page.summary(answers[page.name]))
+        return rows
+
+    def email_summary(self, answers: Answers) -> str:
+        """What and where, for an email: ``Problem: Pothole``, a line a row, from the pages free of personal data."""
+        rows = self.submitted_rows(answers, False)
+        return "\n".join(f"{row.key}: {', '.join(row.value.splitlines())}" for row in rows)
 
     def fee_for(self, answers: Answers) -> Fee | None:
         return self.fee(answers) if self.fee is not None else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from webapp.catalogue import NotPayable
-from webapp.journeys import DraftMissing, Incomplete
+from webapp.journeys import SESSION_KEY, DraftMissing, Incomplete
 from webapp.payments import PaymentUnavailable
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ def csrf_error(error: CSRFError):
 
 
 def draft_missing(error: DraftMissing):
+    """Answers that were deleted or ran out: start again. Someone who never started (a link or bookmark to a
+    question) goes to the service's start page instead."""
+    if error.service.slug not in session.get(SESSION_KEY, {}):
+        return redirect(url_for("public.start", slug=error.service.slug))
     return render_template("public/journey/start-again.html", service=error.service)
 
 

@@ -59,3 +59,9 @@ def street_key(street: str | None) -> str | None:
     words = re.findall(r"[a-z0-9]+", (street or "").lower().replace("'", ""))
     key = " ".join(_STREET_ABBREVIATIONS.get(word, word) for word in words)
     return key or None
+
+
+def area_key(area: str | None) -> str | None:
+    """A town or area for comparison: ``" Little  woodhouse"`` and ``"Little Woodhouse"`` are the same place."""
+    key = " ".join((area or "").casefold().split())
+    return key or None

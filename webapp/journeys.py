@@ -8,6 +8,7 @@ submission exactly once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from flask import current_app, session
@@ -127,24 +128,21 @@ def summary(service: Service, answers: Answers) -> list[SummaryRow]:
 def submitted_summary(service: Service, submission: Submission, personal: bool) -> list[SummaryRow]:
     """What a submission's answers say, without "Change" links; only pages free of personal data unless
     ``personal`` (the resident proved it is theirs)."""
-    answers = Answers(submission.answers)
-    rows: list[SummaryRow] = []
-    for page in service.pages:
-        if page.name in answers and (personal or not page.personal):
-            rows.extend(SummaryRow(row.key, row.value, None) for row in page.summary(answers[page.name]))
-    return rows
+    return service.submitted_rows(Answers(submission.answers), personal)
 
 
-def discard_answers(draft: Draft, service: Service) -> None:
-    """Let every page drop what its stored answer holds outside the database (an uploaded photo)."""
+def discard_answers(draft: Draft, service: Service, keep: Collection[str] = ()) -> None:
+    """Let every page drop what its stored answer holds outside the database (an uploaded photo), except the
+    pages named in ``keep``, whose files now belong to a submission."""
     for page in service.pages:
-        if page.name in draft.answers:
+        if page.name in draft.answers and page.name not in keep:
             page.discard(draft.answers[page.name])
 
 
-def end(draft: Draft, service: Service) -> None:
-    """Drop a draft that will not become a submission, and anything it uploaded."""
-    discard_answers(draft, service)
+def end(draft: Draft, service: Service, keep: Collection[str] = ()) -> None:
+    """Drop a draft that will not become a submission, and anything it uploaded but the files of the pages in
+    ``keep`` (handed over to a submission)."""
+    discard_answers(draft, service, keep)
     db.session.delete(draft)
     db.session.commit()
     session.get(SESSION_KEY, {}).pop(service.slug, None)
@@ -224,7 +222,8 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
 
 
 def follow_existing(draft: Draft, service: Service, reference: str, email: str | None) -> Submission:
-    """The resident's problem is already reported: sign them up for its updates and end their draft."""
+    """The resident's problem is already reported: sign them up for its updates, add what they told us to it, and
+    end their draft."""
     original = submissions.get_by_reference(reference)
     if original is None:
         raise DraftMissing(service)
@@ -236,8 +235,29 @@ def follow_existing(draft: Draft, service: Service, reference: str, email: str |
             reference=original.reference,
             progress_url=notifications.progress_url(),
         )
-    end(draft, service)
+    end(draft, service, keep=hand_over(draft, service, original, email))
     return original
+
+
+def hand_over(draft: Draft, service: Service, original: Submission, email: str | None) -> list[str]:
+    """What a resident who follows an existing report told us is not thrown away: their description and photos
+    are added to that report, as a follower's information its team sees in the case history. Returns the pages
+    whose files now belong to the original."""
+    answers = kept(service, answers_of(draft))
+    text = service.record(answers).description.strip()
+    photos = [
+        (page.name, photo)
+        for page in applicable(service, answers)
+        if page.name in answers
+        for photo in page.attachments(answers[page.name])
+    ]
+    if not text and not photos:
+        return []
+    first, *more = [photo for _, photo in photos] or [None]
+    lifecycle.resident_information(original, text, first, kind="follower_information", email=email or None)
+    for photo in more:
+        lifecycle.resident_information(original, "", photo, kind="follower_information", email=email or None)
+    return [name for name, _ in photos]
 
 
 def purge_expired_drafts(catalogue) -> int:

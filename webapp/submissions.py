@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.geo import box_around, distance_metres
+from webapp.geo import area_key, box_around, distance_metres
 from webapp.models import OPEN_STATUSES, CaseEvent, Follower, Submission, utcnow
 
 # No 0/O, 1/I/L or U/V/W, which are misread or misheard: safe to say on the phone and type from a letter.
@@ -55,11 +55,16 @@ def find_similar_open(
     service_slug: str,
     category: str | None,
     street_key: str | None,
+    area: str | None = None,
     latitude: float | None,
     longitude: float | None,
 ) -> list[Similar]:
     """Open reports of the same kind from the last 30 days: within 50 metres when we have a map
-    position, else on the same street. Nearest (or newest) first."""
+    position, else on the same street. Nearest (or newest) first.
+
+    The same street means the same street in the same area, when both reports name one ("Park Lane, Headingley"
+    is not "Park Lane, Little Woodhouse"). With a map position, reports on the same street that were given
+    without one come after the nearby ones: they may be the same problem, and nothing else would find them."""
     if not category:
         return []
     query = select(Submission).where(
@@ -68,21 +73,32 @@ def find_similar_open(
         Submission.status.in_([status.value for status in OPEN_STATUSES]),
         Submission.created_at >= utcnow() - SIMILAR_WITHIN,
     )
+    found: list[Similar] = []
     if latitude is not None and longitude is not None:
         south, west, north, east = box_around(latitude, longitude, SIMILAR_RADIUS_METRES)
-        query = query.where(
+        nearby = query.where(
             Submission.latitude.between(south, north),
             Submission.longitude.between(west, east),
         )
         found = [
-            Similar(s, distance_metres(latitude, longitude, s.latitude, s.longitude)) for s in db.session.scalars(query)
+            Similar(s, distance_metres(latitude, longitude, s.latitude, s.longitude))
+            for s in db.session.scalars(nearby)
         ]
-        found = [similar for similar in found if similar.distance <= SIMILAR_RADIUS_METRES]
-        return sorted(found, key=lambda similar: similar.distance)[:SIMILAR_LIMIT]
-    if not street_key:
-        return []
-    query = query.where(Submission.street_key == street_key).order_by(Submission.created_at.desc())
-    return [Similar(s, None) for s in db.session.scalars(query.limit(SIMILAR_LIMIT))]
+        found = sorted(
+            (similar for similar in found if similar.distance <= SIMILAR_RADIUS_METRES),
+            key=lambda similar: similar.distance,
+        )
+        query = query.where(Submission.latitude.is_(None))
+    if street_key:
+        same_street = query.where(Submission.street_key == street_key).order_by(Submission.created_at.desc())
+        found += [Similar(s, None) for s in db.session.scalars(same_street) if _same_area(area, s.area)]
+    return found[:SIMILAR_LIMIT]
+
+
+def _same_area(one: str | None, other: str | None) -> bool:
+    """Two areas are the same place when they match, or when either report did not name one."""
+    one, other = area_key(one), area_key(other)
+    return one is None or other is None or one == other
 
 
 def public_updates(submission: Submission) -> list[CaseEvent]:
@@ -106,23 +122,34 @@ def follow(submission: Submission, email: str) -> bool:
 @dataclass(frozen=True)
 class ProgressLookup:
     submission: Submission | None = None
-    personal: bool = False  # the email matched, so the resident's own details may be shown
+    # The person showed it is theirs (the email they gave matched): their own details may be shown, and they can
+    # add information, withdraw it or say it is not fixed. Someone following it, or anyone with the reference of
+    # an anonymous report, sees only what is not personal.
+    personal: bool = False
     error: str | None = None
 
 
 NOT_FOUND = "No report matches that reference and email address. Check them and try again"
 
 
+def same_email(one: str | None, other: str | None) -> bool:
+    """Email addresses as people type them: spaces around them and capital letters do not matter."""
+    return bool(one and other) and one.strip().casefold() == other.strip().casefold()
+
+
 def find_for_progress(reference: str, email: str | None) -> ProgressLookup:
-    """Reference and email show everything; a reference alone works only for an anonymous report
-    and shows no personal data."""
+    """Reference and the email given with it show everything; a follower's email shows the progress; a reference
+    alone works only for an anonymous report, and shows nothing personal."""
     submission = get_by_reference(reference)
     if submission is None:
         return ProgressLookup(error=NOT_FOUND)
+    if same_email(email, submission.contact_email):
+        return ProgressLookup(submission, personal=True)
+    if email and email.strip():
+        following = db.session.scalars(select(Follower.email).where(Follower.submission_id == submission.id))
+        if any(same_email(email, follower) for follower in following):
+            return ProgressLookup(submission, personal=False)
+        return ProgressLookup(error=NOT_FOUND)
     if submission.contact_email is None:
         return ProgressLookup(submission, personal=False)
-    if not email:
-        return ProgressLookup(error="Enter the email address you gave when you made this report")
-    if email.strip().casefold() != submission.contact_email.casefold():
-        return ProgressLookup(error=NOT_FOUND)
-    return ProgressLookup(submission, personal=True)
+    return ProgressLookup(error="Enter the email address you gave when you made this report")

@@ -14,9 +14,16 @@ def heading(page: Page) -> Locator:
     return page.get_by_role("heading", level=1)
 
 
-def expect_page(page: Page, title: str) -> None:
-    """The resident is on the page with this title: in the browser tab and as the main heading."""
-    expect(page).to_have_title(f"{title} - {COUNCIL}")
+def page_title(title: str, service: str | None = None) -> str:
+    """What the browser tab says: "<page> - <service> - <council>" on a journey's pages (GOV.UK's pattern), and
+    "<service> - <council>" on its start page."""
+    return f"{title} - {service} - {COUNCIL}" if service and service != title else f"{title} - {COUNCIL}"
+
+
+def expect_page(page: Page, title: str, service: str | None = None) -> None:
+    """The resident is on the page with this title, in ``service``'s journey when given: in the browser tab and as
+    the main heading."""
+    expect(page).to_have_title(page_title(title, service))
     expect(heading(page)).to_have_text(title)
 
 

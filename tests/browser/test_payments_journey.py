@@ -6,16 +6,16 @@ database."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import SCREENSHOTS
-from tests.browser.pages import COUNCIL, answer, expect_error, expect_page, heading, press_continue
+from tests.browser.conftest import record_without_js
+from tests.browser.pages import COUNCIL, answer, expect_error, expect_page, heading, page_title, press_continue
 from webapp import charges
 from webapp.extensions import db
 from webapp.models import Charge, Notification, Payment, Submission
@@ -62,38 +62,6 @@ def load_charges(live_server: LiveServer) -> None:
         db.session.commit()
 
 
-# axe-core without JavaScript ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def axe_mirror(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """axe-core is a script, so it cannot run in the page of a resident without JavaScript: this page, with
-    JavaScript for axe-core only (the site's own scripts are blocked), shows the same HTML at the same address."""
-    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
-    context.route(re.compile(r"\.m?js(\?.*)?$"), lambda route: route.abort())
-    yield context.new_page()
-    context.close()
-
-
-def record_without_js(record: Recorder, page: Page, mirror: Page, name: str) -> None:
-    """The screenshot of what the resident without JavaScript sees; axe-core run on the same HTML in the mirror."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{record.prefix}{len(record.checks) + 1:02d}-{name}.png", full_page=True)
-    html, url = page.content(), page.url
-
-    def same_address(address: str) -> bool:
-        return address == url
-
-    def serve(route: Route) -> None:
-        route.fulfill(body=html, content_type="text/html; charset=utf-8")
-
-    mirror.route(same_address, serve)
-    mirror.goto(url)
-    mirror.unroute(same_address, serve)
-    record.screenshots = False
-    record(mirror, name)
-
-
 # The journey, a page at a time --------------------------------------------------------------------
 
 
@@ -105,7 +73,7 @@ def start(
     if record:
         record(page, "start-page")
     page.get_by_role("button", name="Start now").click()
-    expect_page(page, first_page)
+    expect_page(page, first_page, service)
 
 
 def find_fine(page: Page, pcn: str, registration: str) -> None:
@@ -114,8 +82,8 @@ def find_fine(page: Page, pcn: str, registration: str) -> None:
     press_continue(page)
 
 
-def give_email(page: Page, email: str) -> None:
-    expect_page(page, "What is your email address?")
+def give_email(page: Page, email: str, service: str = FINE_SERVICE) -> None:
+    expect_page(page, "What is your email address?", service)
     page.get_by_label("What is your email address?").fill(email)
     press_continue(page)
 
@@ -138,7 +106,7 @@ def confirm_payment(page: Page) -> None:
 def expect_paid(page: Page, prefix: str, amount: str, email: str) -> str:
     """The confirmation: the panel with the payment reference, the amount paid, and the receipt's address."""
     expect(page).to_have_url(re.compile(r"/payments/[0-9a-f]{32}$"))
-    expect(page).to_have_title(f"Payment complete - {COUNCIL}")
+    expect(page).to_have_title(page_title("Payment complete", {"PF": FINE_SERVICE, "PI": INVOICE_SERVICE}[prefix]))
     panel = page.locator(".govuk-panel")
     expect(panel.get_by_role("heading", name="Payment complete")).to_be_visible()
     expect(panel).to_contain_text("Your payment reference")
@@ -205,7 +173,7 @@ def test_pay_a_parking_fine_after_a_declined_card(
     record(page, "find-your-fine")
     find_fine(page, "ls 1234 5678", "ab12cde")
 
-    expect_page(page, "Your parking fine")
+    expect_page(page, "Your parking fine", FINE_SERVICE)
     expect(answer(page, "PCN number")).to_have_text(PCN)
     expect(answer(page, "Vehicle")).to_have_text("AB12CDE")
     expect(answer(page, "Contravention")).to_have_text("Parked on a double yellow line")
@@ -218,7 +186,7 @@ def test_pay_a_parking_fine_after_a_declined_card(
     record(page, "your-email")
     give_email(page, "sam@example.com")
 
-    expect_page(page, "Check your answers before paying")
+    expect_page(page, "Check your answers before paying", FINE_SERVICE)
     expect(answer(page, "PCN number")).to_contain_text(PCN)
     expect(answer(page, "Email address")).to_have_text("sam@example.com")
     expect(answer(page, "Amount to pay")).to_have_text("£35.00")
@@ -230,7 +198,7 @@ def test_pay_a_parking_fine_after_a_declined_card(
     record(page, "card-details")
     confirm_payment(page)
 
-    expect_page(page, "Your payment was declined")
+    expect_page(page, "Your payment was declined", FINE_SERVICE)
     expect(page.get_by_text("No money has been taken")).to_be_visible()
     expect(page.get_by_text(f"You still need to pay £35.00 for parking fine {PCN}.")).to_be_visible()
     record(page, "declined")
@@ -272,19 +240,19 @@ def test_pay_part_of_an_invoice_without_javascript(
     record(page, "find-your-invoice")
     press_continue(page)
 
-    expect_page(page, "Your invoice")
+    expect_page(page, "Your invoice", INVOICE_SERVICE)
     expect(answer(page, "Invoice number")).to_have_text(INVOICE)
     expect(answer(page, "For")).to_have_text("Commercial waste collection")
     expect(answer(page, "Amount to pay")).to_have_text("£734.56")
     record(page, "your-invoice")
     press_continue(page)
 
-    expect_page(page, "How much do you want to pay?")
+    expect_page(page, "How much do you want to pay?", INVOICE_SERVICE)
     page.get_by_label("Part of the balance").check()
     record(page, "how-much")
     press_continue(page)
 
-    expect_page(page, "How much do you want to pay?")
+    expect_page(page, "How much do you want to pay?", INVOICE_SERVICE)
     amount = page.get_by_label("How much do you want to pay?")
     expect(page.locator(".govuk-input__prefix")).to_have_text("£")
     expect(page.get_by_text("The balance owed is £734.56")).to_be_visible()
@@ -296,8 +264,10 @@ def test_pay_part_of_an_invoice_without_javascript(
     amount.fill("100.50")
     press_continue(page)
 
-    give_email(page, "accounts@example.com")
-    expect_page(page, "Check your answers before paying")
+    expect_page(page, "What is your email address?", INVOICE_SERVICE)
+    record(page, "your-email")
+    give_email(page, "accounts@example.com", INVOICE_SERVICE)
+    expect_page(page, "Check your answers before paying", INVOICE_SERVICE)
     expect(answer(page, "Part payment")).to_contain_text("£100.50")
     expect(answer(page, "Amount to pay")).to_have_text("£100.50")
     record(page, "check-answers")
@@ -355,7 +325,9 @@ def test_the_already_paid_page_is_titled_as_it_is_headed(js_page: Page, live_ser
     start(page, "pay-a-parking-fine", FINE_SERVICE, "Find your parking fine")
     find_fine(page, PAID_PCN, PAID_REGISTRATION)
     expect(heading(page)).to_have_text("This penalty charge notice has already been paid")
-    expect(page).to_have_title(f"This penalty charge notice has already been paid - {COUNCIL}", timeout=1_000)
+    expect(page).to_have_title(
+        page_title("This penalty charge notice has already been paid", FINE_SERVICE), timeout=1_000
+    )
 
 
 def test_cancelling_on_the_payment_page_takes_no_money(
@@ -366,15 +338,15 @@ def test_cancelling_on_the_payment_page_takes_no_money(
     record = recorder("pay-fine-cancel-")
     start(page, "pay-a-parking-fine", FINE_SERVICE, "Find your parking fine")
     find_fine(page, PCN, REGISTRATION)
-    expect_page(page, "Your parking fine")
+    expect_page(page, "Your parking fine", FINE_SERVICE)
     press_continue(page)
     give_email(page, "sam@example.com")
-    expect_page(page, "Check your answers before paying")
+    expect_page(page, "Check your answers before paying", FINE_SERVICE)
     page.get_by_role("button", name="Continue to payment").click()
 
     expect_page(page, "Enter card details")
     page.get_by_role("button", name="Cancel payment").click()
-    expect_page(page, "Your payment was cancelled")
+    expect_page(page, "Your payment was cancelled", FINE_SERVICE)
     expect(page.get_by_text("You cancelled the payment. No money has been taken.")).to_be_visible()
     expect(page.locator(".govuk-panel")).to_have_count(0)
     record(page, "cancelled")

@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
-from forms._common import CheckProgressForm, FollowForm
-from webapp import journeys, payments, submissions
+from forms._common import FollowForm
+from forms._pages import SimilarReportsPage
+from webapp import errors, journeys, payments, submissions
 from webapp.catalogue import Catalogue, Page, Service
 from webapp.extensions import db, limiter
 from webapp.models import Payment, Status
@@ -96,7 +97,10 @@ def csrf_expired(error: CSRFError):
         return render_template("errors/session-expired.html"), 400
     service = service_or_404(request.view_args["slug"])
     page = service.page(request.view_args["page_name"]) or abort(404)
-    draft = journeys.load(service)
+    try:
+        draft = journeys.load(service)
+    except journeys.DraftMissing as missing:  # the cookie went with the token: nothing was saved to show again
+        return errors.draft_missing(missing)
     answers = journeys.answers_of(draft)
     form = page.make_form(answers)
     return render_question(service, page, form, answers, request.args.get("change") == "1", expired=True), 400
@@ -179,9 +183,14 @@ def payment_try_again(public_id: str):
 def already_reported(slug: str, reference: str):
     service = service_or_404(slug)
     draft = journeys.load(service)
-    exit_page = journeys.exit_page(service, journeys.answers_of(draft))
+    answers = journeys.answers_of(draft)
+    exit_page = journeys.exit_page(service, answers)
     original = submissions.get_by_reference(reference)
     if exit_page is None or original is None or exit_page.exit_reference(draft.answers[exit_page.name]) != reference:
+        return redirect(url_for("public.check_answers", slug=slug))
+    # The report as it was shown when the resident chose it; gone (say, fixed since), the journey goes on.
+    card = exit_page.card(answers, original.reference) if isinstance(exit_page, SimilarReportsPage) else None
+    if card is None:
         return redirect(url_for("public.check_answers", slug=slug))
     form = FollowForm()
     if form.validate_on_submit():
@@ -192,9 +201,25 @@ def already_reported(slug: str, reference: str):
         "public/journey/already-reported.html",
         service=service,
         original=original,
+        card=card,
+        photos_page=exit_page.name,
+        has_photo=any(page.attachments(answers[page.name]) for page in service.pages if page.name in answers),
         form=form,
         back_link=page_url(service, exit_page),
     ), 400 if form.errors else 200
+
+
+@bp.get("/services/<slug>/<page_name>/photos/<stored_id>")
+def similar_photo(slug: str, page_name: str, stored_id: str):
+    """The photo of an open report that may be the resident's problem: only of a report their own answers find."""
+    service = service_or_404(slug)
+    page = service.page(page_name)
+    if not isinstance(page, SimilarReportsPage):
+        abort(404)
+    photo = page.photo(journeys.answers_of(journeys.load(service)), stored_id) or abort(404)
+    return send_from_directory(
+        current_app.config["UPLOAD_DIR"], f"{photo.stored_id}.{photo.extension}", mimetype=photo.content_type
+    )
 
 
 @bp.get("/services/<slug>/following")
@@ -203,27 +228,6 @@ def following(slug: str):
     followed = session.get("followed") or abort(404)
     original = submissions.get_by_reference(followed["reference"]) or abort(404)
     return render_template("public/journey/following.html", service=service, original=original, email=followed["email"])
-
-
-@bp.route("/check-progress", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_CHECK_PROGRESS"], methods=["POST"])
-def check_progress():
-    form = CheckProgressForm()
-    if form.validate_on_submit():
-        found = submissions.find_for_progress(form.reference.data, form.email.data)
-        if found.error:
-            form.reference.errors = [found.error]
-        else:
-            service = catalogue().get(found.submission.service_slug)
-            return render_template(
-                "public/progress/status.html",
-                submission=found.submission,
-                service=service,
-                personal=found.personal,
-                summary=journeys.submitted_summary(service, found.submission, found.personal) if service else [],
-                updates=submissions.public_updates(found.submission),
-            )
-    return render_template("public/progress/find.html", form=form), 400 if form.errors else 200
 
 
 @bp.get("/accessibility")
