@@ -28,13 +28,16 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
-assets: static/govuk/.built ## Install GOV.UK Frontend from npm and build the stylesheet into static/govuk
+assets: static/govuk/.built ## Install GOV.UK Frontend and Leaflet from npm and build the stylesheet into static/govuk
 
 static/govuk/.built: package.json package-lock.json static/scss/app.scss
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p static/govuk
 	cp -R node_modules/govuk-frontend/dist/govuk/assets/. static/govuk/
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/govuk/
+	mkdir -p static/govuk/leaflet
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css static/govuk/leaflet/
+	cp -R node_modules/leaflet/dist/images static/govuk/leaflet/
 	npm run -s build:css
 	touch $@
 

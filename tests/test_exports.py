@@ -13,15 +13,29 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_wtf import FlaskForm
 from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
+from wtforms import FileField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from tests.factories import create_submission
 from webapp import api, exports
 from webapp.cases import QueueFilter
+from webapp.catalogue import Answers, Catalogue, Page, Record, Service
 from webapp.exports import ExportCursor, ExportError
 from webapp.extensions import db
-from webapp.models import ApiClient, AuditEvent, Queue, RoutingRule, StaffUser, Status, Submission
+from webapp.models import (
+    ApiClient,
+    Attachment,
+    AuditEvent,
+    CaseEvent,
+    Queue,
+    RoutingRule,
+    StaffUser,
+    Status,
+    Submission,
+)
 
 BASE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -100,10 +114,10 @@ def test_csv_export(app_ctx, full):
         r'attachment; filename="highways-\d{4}-\d{2}-\d{2}\.csv"', response.headers["Content-Disposition"]
     )
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.get_data(as_text=True).splitlines()[0] == ",".join(exports.FIELD_NAMES)
+    assert response.get_data(as_text=True).splitlines()[0] == ",".join(exports.layout().names)
     found = parse_csv(response)
     assert references(found) == [full.duplicate_of.reference, full.reference]
-    assert found[1] == {
+    assert {name: found[1][name] for name in exports.FIELD_NAMES} == {
         "reference": full.reference,
         "service": "report-a-road-problem",
         "category": "pothole",
@@ -137,7 +151,8 @@ def test_jsonl_export_has_the_same_fields_with_types(app_ctx, full):
     assert response.headers["Content-Disposition"].endswith('.jsonl"')
     assert "café" in response.get_data().decode("utf-8")
     first, second = parse_jsonl(response)
-    assert list(second) == exports.FIELD_NAMES == [name for name, _ in exports.COLUMNS]
+    assert list(second) == exports.layout().names
+    assert list(second)[: len(exports.COLUMNS)] == exports.FIELD_NAMES == [name for name, _ in exports.COLUMNS]
     assert second["latitude"] == 53.79745 and second["longitude"] == -1.54205
     assert second["duplicate_of"] == first["reference"]
     assert first["latitude"] is None and first["assignee_email"] is None and first["routing_rule"] == ""
@@ -145,7 +160,7 @@ def test_jsonl_export_has_the_same_fields_with_types(app_ctx, full):
 
 def test_empty_queue_gives_the_header_only(app_ctx):
     response = export(app_ctx, new_key())
-    assert response.get_data(as_text=True) == ",".join(exports.FIELD_NAMES) + "\r\n"
+    assert response.get_data(as_text=True) == ",".join(exports.layout().names) + "\r\n"
     assert ExportCursor.decode(response.headers["X-Export-Cursor"]) == exports.START
     assert export(app_ctx, new_key(name="Other"), "/api/queues/highways/export.jsonl").get_data() == b""
 
@@ -467,3 +482,205 @@ def test_cli_creates_and_revokes_clients(app_ctx):
 
 def test_filename_uses_the_day():
     assert exports.filename(Queue(slug="highways"), "csv", date(2026, 11, 21)) == "highways-2026-11-21.csv"
+
+
+# Each service's answers ----------------------------------------------------------------------------------
+
+
+def answered_pothole(**overrides) -> Submission:
+    """A pothole report with every answer given, a photo, and updates the resident was shown."""
+    submission = create_submission(
+        answers={
+            "what-is-the-problem": {"category": "pothole"},
+            "where-is-it": {"street": "Briggate", "area": "City Centre", "landmark": "Outside number 24"},
+            "describe-it": {"description": "Deep"},
+            "pothole-details": {"size": "medium", "position": "cycle-lane"},
+            "get-updates": {"contact": "named"},
+        },
+        **overrides,
+    )
+
+    def photo(stored_id: str, event: CaseEvent | None = None) -> Attachment:
+        return Attachment(
+            submission_id=submission.id,
+            event=event,
+            stored_id=stored_id,
+            filename="hole.jpg",
+            content_type="image/jpeg",
+            extension="jpg",
+            size=1,
+            width=1,
+            height=1,
+        )
+
+    later = CaseEvent(submission_id=submission.id, kind="information_added", body="Another photo", created_at=at(3))
+    db.session.add_all(
+        [
+            photo(f"{submission.id:032d}"),
+            later,
+            photo(f"9{submission.id:031d}", later),  # added later, with information: not a photo of the report
+            CaseEvent(
+                submission_id=submission.id, kind="public_update", public=True, body="Inspected.", created_at=at(1)
+            ),
+            CaseEvent(
+                submission_id=submission.id,
+                kind="public_update",
+                public=True,
+                body="Fixed on Tuesday.",
+                created_at=at(2),
+            ),
+            CaseEvent(submission_id=submission.id, kind="status", public=True, body="", created_at=at(3)),  # no words
+            CaseEvent(submission_id=submission.id, kind="note", public=False, body="Internal only", created_at=at(4)),
+        ]
+    )
+    db.session.commit()
+    return submission
+
+
+def test_the_report_service_exports_its_answers_with_labels(app_ctx):
+    report = answered_pothole()
+    (row,) = parse_csv(export(app_ctx, new_key()))
+    photo = f"http://localhost/staff/cases/{report.reference}/photos/{report.id:032d}"
+    assert {name: row[name] for name in row if name not in exports.FIELD_NAMES and row[name]} == {
+        "category_label": "Pothole",
+        "landmark": "Outside number 24",
+        "pothole_size": "medium",
+        "pothole_size_label": "Between a dinner plate and a car tyre",
+        "pothole_position": "cycle-lane",
+        "pothole_position_label": "In a cycle lane",
+        "photo_url": photo,
+        "updates_wanted": "named",
+        "updates_wanted_label": "Yes",
+        "latest_update": "Fixed on Tuesday.",
+        "latest_update_at": "2026-11-20T09:02:00Z",
+    }
+    assert row["description"] == "Deep"  # the column every export has, as before
+    (line,) = parse_jsonl(export(app_ctx, new_key(name="Other"), "/api/queues/highways/export.jsonl"))
+    assert line["pothole_size_label"] == "Between a dinner plate and a car tyre" and line["photo_url"] == photo
+    assert line["find-your-fine.pcn"] is None  # another service's column: empty on this service's rows
+
+
+def test_a_report_without_those_answers_has_empty_cells(app_ctx):
+    create_submission(category="blocked-drain", answers={"what-is-the-problem": {"category": "blocked-drain"}})
+    (row,) = parse_csv(export(app_ctx, new_key()))
+    assert row["category_label"] == "Blocked drain"
+    assert row["pothole_size"] == row["pothole_size_label"] == row["photo_url"] == row["latest_update_at"] == ""
+
+
+def test_services_that_declare_no_columns_get_one_per_question(app_ctx, catalogue):
+    invoice = catalogue.get("pay-an-invoice")
+    assert invoice.export_columns is None
+    assert [column.name for column in exports.default_columns(invoice)] == [
+        "find-your-invoice.invoice",
+        "find-your-invoice.postcode",
+        "how-much.how_much",
+        "amount.amount",
+        "your-email.email",
+    ]
+    create_submission(
+        service_slug="pay-an-invoice",
+        category="invoice",
+        queue=queue("revenues"),
+        answers={
+            "find-your-invoice": {"invoice": "40012345", "postcode": "LS1 1UR"},
+            "your-invoice": {"seen": True},
+            "how-much": {"how_much": "part"},
+            "amount": {"amount": "25.50"},
+            "your-email": {"email": "payer@example.com"},
+        },
+    )
+    (row,) = parse_csv(export(app_ctx, new_key("revenues"), "/api/queues/revenues/export.csv"))
+    assert row["find-your-invoice.invoice"] == "40012345" and row["find-your-invoice.postcode"] == "LS1 1UR"
+    assert (row["how-much.how_much"], row["how-much.how_much_label"]) == ("part", "Part of the balance")
+    assert row["amount.amount"] == "25.50" and row["your-email.email"] == "payer@example.com"
+    assert row["pothole_size"] == "" and row["postcode"] == ""  # the answer is not the problem's postcode
+
+
+class TreeForm(FlaskForm):
+    kind = SelectField("Kind of tree", choices=[SelectChoice("oak", "Oak"), SelectChoice("ash", "Ash")])
+    colours = SelectMultipleField(
+        "Leaf colours", choices=[SelectChoice("green", "Green"), SelectChoice("brown", "Brown")]
+    )
+    where = StringField("Where is it?")
+    photo = FileField("Photo")
+
+
+def test_a_service_added_later_exports_its_answers_with_no_code_of_its_own(app_ctx):
+    tree = Service(
+        slug="report-a-tree",
+        title="Report a dangerous tree",
+        topic="Parks",
+        summary_text="Trees",
+        reference_prefix="TR",
+        pages=(Page("the-tree", "The tree", TreeForm),),
+        record=lambda answers: Record(),
+    )
+    plan = exports.layout(Catalogue([tree]))
+    assert plan.names[len(exports.FIELD_NAMES) :] == [
+        "the-tree.kind",
+        "the-tree.kind_label",
+        "the-tree.colours",
+        "the-tree.colours_label",
+        "the-tree.where",
+        "the-tree.photo",
+    ]
+    item = exports.ExportItem(
+        Answers({"the-tree": {"kind": "ash", "colours": ["green", "brown"], "where": "By the gate"}}),
+        photo_urls=("https://council.example/photo",),
+    )
+    cells = [None] * len(plan.names)
+    plan.fill(cells, "report-a-tree", item)
+    assert cells[len(exports.FIELD_NAMES) :] == [
+        "ash",
+        "Ash",
+        '["green", "brown"]',
+        "Green; Brown",
+        "By the gate",
+        "https://council.example/photo",
+    ]
+
+
+def test_column_names_cannot_clash(app_ctx):
+    def service(*columns) -> Service:
+        return Service(
+            slug="clash",
+            title="Clash",
+            topic="T",
+            summary_text="S",
+            reference_prefix="CL",
+            pages=(),
+            record=lambda answers: Record(),
+            export_columns=columns,
+        )
+
+    with pytest.raises(ValueError, match="every export already has a column called postcode"):
+        exports.layout(Catalogue([service(exports.ExportColumn("postcode", exports.answer("postcode")))]))
+    twice = (
+        exports.ExportColumn("size", exports.answer("size"), {"s": "Small"}),
+        exports.ExportColumn("size_label", exports.answer("x")),
+    )
+    with pytest.raises(ValueError, match="two export columns are called size_label"):
+        exports.layout(Catalogue([service(*twice)]))
+
+
+def test_photo_links_without_a_request_use_base_url(app_ctx):
+    app_ctx.config["BASE_URL"] = "https://council.example.gov.uk/online"
+    report = answered_pothole()
+    (line,) = [json.loads(line) for line in "".join(exports.stream_jsonl(queue(), QueueFilter())).splitlines()]
+    assert (
+        line["photo_url"]
+        == f"https://council.example.gov.uk/online/staff/cases/{report.reference}/photos/{report.id:032d}"
+    )
+
+
+def test_photos_and_updates_are_fetched_once_a_batch(app_ctx, statements):
+    for _ in range(5):
+        answered_pothole()
+    highways = queue()
+    statements.clear()
+    text = "".join(exports.stream_jsonl(highways, QueueFilter(), batch=2))
+    assert [json.loads(line)["latest_update"] for line in text.splitlines()] == ["Fixed on Tuesday."] * 5
+    sql = [statement for statement, _ in statements]
+    assert len([s for s in sql if "FROM attachment" in s]) == 3  # 3 batches: 2, 2 and 1 rows
+    assert len([s for s in sql if "FROM case_event" in s]) == 3
+    assert len(sql) == 1 + 3 * 3

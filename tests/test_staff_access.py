@@ -9,7 +9,7 @@ from tests.conftest import Resident
 from tests.factories import create_staff, create_submission
 from tests.staff_helpers import sign_in
 from webapp.extensions import db
-from webapp.models import Attachment, Payment, utcnow
+from webapp.models import Attachment, Notification, Payment, utcnow
 
 SIGN_IN, FORBIDDEN, ALLOWED = "sign-in", 403, "allowed"
 
@@ -32,12 +32,23 @@ MATRIX = [
     ("/staff/cases/{ref}/photos/{photo}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/cases/{ref}/claim", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/cases/{ref}/assign", "POST", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/status", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    (
+        "/staff/cases/{ref}/undo-duplicate",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN],
+    ),
+    ("/staff/cases/{ref}/confirm", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/confirm", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}/move", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/cases/{ref}/notes", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/cases/{ref}/updates", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/cases/{ref}/move", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/cases/{ref}/duplicate", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/outbox", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/outbox/{message}", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/feedback", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    # Anyone who works queues may search; what they find is limited to their queues (tests/test_staff_tools.py).
+    ("/staff/search?q=Briggate", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN]),
     ("/staff/sign-out", "POST", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
     ("/staff/payments", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
     (
@@ -83,9 +94,10 @@ def test_access_matrix(app: Flask, app_ctx, path, method, person, expected):
         status="succeeded",
         expires_at=utcnow(),
     )
-    db.session.add(payment)
+    message = Notification(to="sam@example.com", template="case-update", subject="Update", body="Hello")
+    db.session.add_all([payment, message])
     db.session.commit()
-    url = path.format(ref=submission.reference, photo="a" * 32, payment=payment.public_id)
+    url = path.format(ref=submission.reference, photo="a" * 32, payment=payment.public_id, message=message.id)
     if method == "GET":
         response = visitor.get(url, expected=None)
     else:

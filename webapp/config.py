@@ -50,6 +50,8 @@ def _notify_templates() -> dict[str, str | None]:
 
 class Config:
     COUNCIL_NAME = _env("COUNCIL_NAME", "Example City Council")
+    # The council's main website: the council's name in the header links to it.
+    COUNCIL_WEBSITE = _env("COUNCIL_WEBSITE", "https://www.example.gov.uk")
     CONTACT_PHONE = _env("CONTACT_PHONE", "0300 123 4567")
     CONTACT_EMAIL = _env("CONTACT_EMAIL", "contact@example.gov.uk")
     DPO_EMAIL = _env("DPO_EMAIL", "dataprotection@example.gov.uk")
@@ -109,6 +111,12 @@ class Config:
     # to try the return page and the settling job on their own.
     SANDBOX_WEBHOOKS = _env("SANDBOX_WEBHOOKS", "on") == "on"
     RATELIMIT_CHARGE_LOOKUP = _env("RATELIMIT_CHARGE_LOOKUP", "10 per minute")
+    # Residents' feedback on the services, per address.
+    RATELIMIT_FEEDBACK = _env("RATELIMIT_FEEDBACK", "10 per minute")
+    # The map on a case page: the council's tile server ({z}/{x}/{y}, optionally {s}), allowed by the
+    # Content-Security-Policy, and the credit its licence asks for.
+    MAP_TILE_URL = _env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_ATTRIBUTION = _env("MAP_ATTRIBUTION", "© OpenStreetMap contributors")
 
 
 class DevelopmentConfig(Config):

@@ -3,7 +3,11 @@
 Rows are read by keyset on (updated_at, id), a batch at a time, each batch a fresh query with a limit,
 as plain rows rather than ORM objects, so nothing builds up in the session: memory stays flat however big
 the queue. An export covers rows up to a position fixed when it starts (``end_cursor``); that position is
-the cursor the client sends back as ``since`` next time. See docs/exports.md."""
+the cursor the client sends back as ``since`` next time. See docs/exports.md.
+
+Every export has the same columns: the ones every submission has (``COLUMNS``), then each service's answers
+(``ExportColumn``), declared by the service or derived from its pages, with labels beside coded answers. What
+those read beyond the row (photos, the latest public update) is fetched once per batch, never once per row."""
 
 from __future__ import annotations
 
@@ -11,18 +15,25 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from flask import Response, stream_with_context
-from sqlalchemy import Row, Select, select, tuple_
+from flask import Response, current_app, has_request_context, stream_with_context, url_for
+from sqlalchemy import Row, Select, func, select, tuple_
 from sqlalchemy.orm import aliased
+from wtforms import FileField, MultipleFileField, SelectFieldBase
 
-from webapp.cases import QueueFilter, decode_position, encode_position
+from webapp.cases import QueueFilter, QueueOrder, decode_position, encode_position
+from webapp.catalogue import SKIPPED_FIELDS, Answers
 from webapp.extensions import db
-from webapp.models import Queue, RoutingRule, StaffUser, Status, Submission
+from webapp.models import Attachment, CaseEvent, Queue, RoutingRule, StaffUser, Status, Submission
+
+if TYPE_CHECKING:
+    from webapp.catalogue import Catalogue, Service
 
 BATCH_SIZE = 1000
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -105,6 +116,216 @@ FIELD_NAMES = [name for name, _ in COLUMNS]
 
 def row_values(row: Row) -> list[Value]:
     return [value(row) for _, value in COLUMNS]
+
+
+# Each service's own columns ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """What a service's column reads: one submission's answers (page by page), and what the export fetched for
+    its batch."""
+
+    pages: Mapping[str, dict[str, Any]]
+    photo_urls: tuple[str, ...] = ()  # staff links to the photos sent with it, absolute
+    latest_update: str | None = None  # the newest update the resident was shown, if any
+    latest_update_at: datetime | None = None
+
+    @cached_property
+    def answers(self) -> Answers:
+        return Answers(self.pages)
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """A column a service adds to its exports: a name, how to read it (from an ExportItem), and for a coded answer
+    the label of each code, which adds a ``<name>_label`` column beside it. Declared in the service's file
+    (``Service.export_columns``); a service that declares none gets ``default_columns``."""
+
+    name: str
+    read: Callable[[ExportItem], Any]
+    labels: Mapping[str, str] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """The file's columns this makes: its own, and its label column when it has labels."""
+        return [self.name] if self.labels is None else [self.name, f"{self.name}_label"]
+
+
+def answer(name: str, page: str | None = None) -> Callable[[ExportItem], Any]:
+    """Reads one answer: the field ``name`` on ``page``, or on whichever page asked it."""
+    if page is None:
+        return lambda item: item.answers.value(name)
+    return lambda item: (item.pages.get(page) or {}).get(name)
+
+
+def photo_links(item: ExportItem) -> str | None:
+    """The staff links to the photos sent with the submission, separated by spaces."""
+    return " ".join(item.photo_urls) or None
+
+
+def latest_update(item: ExportItem) -> str | None:
+    return item.latest_update
+
+
+def latest_update_at(item: ExportItem) -> str | None:
+    return _iso(item.latest_update_at)
+
+
+def labels_of(choices: Iterable[Any]) -> dict[str, str]:
+    """``{code: label}`` from a form field's choices (WTForms SelectChoice or ``(value, label)`` pairs)."""
+    pairs = ((choice.value, choice.label) if hasattr(choice, "value") else (choice[0], choice[1]) for choice in choices)
+    return {str(value): str(label) for value, label in pairs}
+
+
+def label_of(read: Callable[[ExportItem], Any], choices: Iterable[Any]) -> Callable[[ExportItem], str | None]:
+    """Reads the label of a coded answer only: for a code that is already a column of every export (category)."""
+    labels = labels_of(choices)
+    return lambda item: _label(read(item), labels)
+
+
+def _cell(value: Any) -> Value:
+    """An answer as a cell: text and numbers as they are; anything structured as JSON text."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _label(value: Any, labels: Mapping[str, str]) -> str | None:
+    if value in (None, "", []):
+        return None
+    if isinstance(value, list):
+        return "; ".join(labels.get(str(code), str(code)) for code in value)
+    return labels.get(str(value), str(value))
+
+
+def default_columns(service: Service) -> tuple[ExportColumn, ...]:
+    """A column for every question on the service's pages, named ``<page>.<field>``: a radio or select question's
+    choices give its labels, and a file question gives the links to the files. A service added later exports its
+    answers with no code of its own."""
+    columns = []
+    for page in service.pages:
+        form = page.form(formdata=None, meta={"csrf": False})
+        for name, form_field in form._fields.items():
+            if name in SKIPPED_FIELDS:
+                continue
+            column = f"{page.name}.{name}"
+            if isinstance(form_field, FileField | MultipleFileField):
+                columns.append(ExportColumn(column, photo_links))
+            elif isinstance(form_field, SelectFieldBase) and getattr(form_field, "choices", None):
+                columns.append(ExportColumn(column, answer(name, page.name), labels_of(form_field.choices)))
+            else:
+                columns.append(ExportColumn(column, answer(name, page.name)))
+    return tuple(columns)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of an export: the ones every submission has, then every service's own, in catalogue order. A
+    name two services share is one column (``your-email.email``); a service's column is empty on other rows."""
+
+    names: list[str]
+    # By service: each column's reader, where its value goes, and where its label goes (with the labels).
+    readers: dict[str, list[tuple[Callable[[ExportItem], Any], int, int | None, Mapping[str, str] | None]]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def extra(self) -> int:
+        return len(self.names) - len(COLUMNS)
+
+    def fill(self, values: list[Value], service_slug: str, item: ExportItem) -> None:
+        """Put a service's cells for ``item`` in their places in ``values`` (a row as long as ``names``)."""
+        for read, index, label_index, labels in self.readers.get(service_slug, ()):
+            value = read(item)
+            values[index] = _cell(value)
+            if label_index is not None:
+                values[label_index] = _label(value, labels)
+
+
+def layout(catalogue: Catalogue | None = None) -> Layout:
+    catalogue = catalogue if catalogue is not None else current_app.extensions["catalogue"]
+    names, readers = list(FIELD_NAMES), {}
+    position = {name: index for index, name in enumerate(names)}
+    for service in catalogue:
+        declared = service.export_columns if service.export_columns is not None else default_columns(service)
+        own, taken = [], set()
+        for column in declared:
+            for name in column.names:
+                if name in FIELD_NAMES:
+                    raise ValueError(f"{service.slug}: every export already has a column called {name}")
+                if name in taken:
+                    raise ValueError(f"{service.slug}: two export columns are called {name}")
+                taken.add(name)
+                if name not in position:
+                    position[name] = len(names)
+                    names.append(name)
+            label_index = position[f"{column.name}_label"] if column.labels is not None else None
+            own.append((column.read, position[column.name], label_index, column.labels))
+        readers[service.slug] = own
+    return Layout(names, readers)
+
+
+@dataclass(frozen=True)
+class BatchExtras:
+    """What the service columns read beyond a batch's rows: two queries a batch, whatever its size."""
+
+    photos: dict[int, tuple[str, ...]]
+    updates: dict[int, tuple[str, datetime]]
+
+
+def photo_url_builder() -> Callable[[str, str], str]:
+    """Absolute staff links to a photo: from the request's address in a request, else from BASE_URL (a worker)."""
+    if has_request_context():
+        return lambda reference, stored_id: url_for(
+            "staff.photo", reference=reference, stored_id=stored_id, _external=True
+        )
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return lambda reference, stored_id: adapter.build(
+        "staff.photo", {"reference": reference, "stored_id": stored_id}, force_external=True
+    )
+
+
+def batch_extras(rows: Sequence[Row], photo_url: Callable[[str, str], str]) -> BatchExtras:
+    """The photos sent with each row's submission and its latest public update with words in it (what the
+    resident last read on check progress): one query each for the whole batch."""
+    ids = [row.id for row in rows]
+    references = {row.id: row.reference for row in rows}
+    photos: dict[int, list[str]] = {}
+    for submission_id, stored_id in db.session.execute(
+        select(Attachment.submission_id, Attachment.stored_id)
+        .where(Attachment.submission_id.in_(ids), Attachment.case_event_id.is_(None))
+        .order_by(Attachment.id)
+    ):
+        photos.setdefault(submission_id, []).append(photo_url(references[submission_id], stored_id))
+    newest = (
+        select(func.max(CaseEvent.id))
+        .where(CaseEvent.submission_id.in_(ids), CaseEvent.public.is_(True), CaseEvent.body != "")
+        .group_by(CaseEvent.submission_id)
+    )
+    updates = {
+        submission_id: (body, created_at)
+        for submission_id, body, created_at in db.session.execute(
+            select(CaseEvent.submission_id, CaseEvent.body, CaseEvent.created_at).where(CaseEvent.id.in_(newest))
+        )
+    }
+    return BatchExtras({key: tuple(value) for key, value in photos.items()}, updates)
+
+
+def export_values(row: Row, plan: Layout, extras: BatchExtras) -> list[Value]:
+    """A row's cells, in ``plan.names`` order."""
+    values = row_values(row) + [None] * plan.extra
+    if row.service_slug in plan.readers:
+        update = extras.updates.get(row.id)
+        item = ExportItem(
+            row.answers or {},
+            extras.photos.get(row.id, ()),
+            update[0] if update else None,
+            update[1] if update else None,
+        )
+        plan.fill(values, row.service_slug, item)
+    return values
 
 
 # Cursors -------------------------------------------------------------------------------------------
@@ -223,23 +444,48 @@ def iter_batches(
     since: ExportCursor | None = None,
     until: ExportCursor | None = None,
     batch: int | None = None,
+    order: QueueOrder | None = None,
 ) -> Iterator[list[Row]]:
     """The matching rows after ``since`` and up to ``until`` (by default, the end when this starts), oldest
-    change first, ``batch`` at a time, as plain rows (attributes named as in ROW_COLUMNS)."""
+    change first, ``batch`` at a time, as plain rows (attributes named as in ROW_COLUMNS). With ``order`` (a staff
+    download of a queue page), the same rows in the page's order instead, by keyset on that order's (time, id)."""
     size = batch or BATCH_SIZE
     until = until or end_cursor(queue, filters, user, since)
     filters, queue_id = _resolve_me(filters, user), queue.id
-    key = tuple_(Submission.updated_at, Submission.id)
+    changed = tuple_(Submission.updated_at, Submission.id)
     base = (
         _matching(queue_id, filters, ROW_COLUMNS)
         .join(Queue, Queue.id == Submission.queue_id)
         .outerjoin(_assignee, _assignee.id == Submission.assignee_id)
         .outerjoin(RoutingRule, RoutingRule.id == Submission.routing_rule_id)
         .outerjoin(_original, _original.id == Submission.duplicate_of_id)
-        .where(key <= (until.updated_at, until.id))
-        .order_by(Submission.updated_at, Submission.id)
+        .where(changed <= (until.updated_at, until.id))
         .limit(size)
     )
+    if order is None:
+        yield from _by_change(base.order_by(Submission.updated_at, Submission.id), changed, size, since, until)
+        return
+    if since is not None:
+        base = base.where(changed > (since.updated_at, since.id))
+    column = getattr(Submission, order.column)
+    key = tuple_(column, Submission.id)
+    ordered = base.order_by(*((column.desc(), Submission.id.desc()) if order.descending else (column, Submission.id)))
+    position: tuple[datetime, int] | None = None
+    while True:
+        query = ordered
+        if position is not None:
+            query = ordered.where(key < position if order.descending else key > position)
+        rows = list(db.session.execute(query))
+        if rows:
+            yield rows
+            position = (getattr(rows[-1], order.column), rows[-1].id)
+        if len(rows) < size:
+            return
+
+
+def _by_change(
+    base: Select, key: Any, size: int, since: ExportCursor | None, until: ExportCursor
+) -> Iterator[list[Row]]:
     position = since
     while True:
         query = base.where(key > (position.updated_at, position.id)) if position else base
@@ -270,9 +516,12 @@ def iter_rows(
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
 def spreadsheet_safe(value: Value) -> Value:
     """Text that a spreadsheet would run as a formula gets a leading single quote. Numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
         return "'" + value
     return value
 
@@ -284,17 +533,20 @@ def stream_csv(
     since: ExportCursor | None = None,
     until: ExportCursor | None = None,
     batch: int | None = None,
+    order: QueueOrder | None = None,
 ) -> Iterator[str]:
     """A header row, then one chunk of CSV text per batch of rows. For ``Response(stream_with_context(...))``:
     commit the request's changes first, as the rows are read in its session while the response streams."""
+    plan, photo_url = layout(), photo_url_builder()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(FIELD_NAMES)
+    writer.writerow(plan.names)
     yield buffer.getvalue()
-    for rows in iter_batches(queue, filters, user, since, until, batch):
+    for rows in iter_batches(queue, filters, user, since, until, batch, order):
+        extras = batch_extras(rows, photo_url)
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([spreadsheet_safe(value) for value in row_values(row)] for row in rows)
+        writer.writerows([spreadsheet_safe(value) for value in export_values(row, plan, extras)] for row in rows)
         yield buffer.getvalue()
 
 
@@ -305,11 +557,15 @@ def stream_jsonl(
     since: ExportCursor | None = None,
     until: ExportCursor | None = None,
     batch: int | None = None,
+    order: QueueOrder | None = None,
 ) -> Iterator[str]:
     """One JSON object per row and per line, one chunk per batch of rows."""
-    for rows in iter_batches(queue, filters, user, since, until, batch):
+    plan, photo_url = layout(), photo_url_builder()
+    for rows in iter_batches(queue, filters, user, since, until, batch, order):
+        extras = batch_extras(rows, photo_url)
         yield "".join(
-            json.dumps(dict(zip(FIELD_NAMES, row_values(row), strict=True)), ensure_ascii=False) + "\n" for row in rows
+            json.dumps(dict(zip(plan.names, export_values(row, plan, extras), strict=True)), ensure_ascii=False) + "\n"
+            for row in rows
         )
 
 
@@ -330,10 +586,12 @@ def download(
     until: ExportCursor,
     user: StaffUser | None = None,
     since: ExportCursor | None = None,
+    order: QueueOrder | None = None,
 ) -> Response:
-    """The streamed file, for the staff download and the API alike: commit the request's changes first."""
+    """The streamed file, for the staff download and the API alike: commit the request's changes first. The API's
+    files come in the order things changed (for ``since``); a staff download in its queue page's ``order``."""
     streamer, content_type = FORMATS[extension]
-    body = streamer(queue, filters, user=user, since=since, until=until)
+    body = streamer(queue, filters, user=user, since=since, until=until, order=order)
     response = Response(stream_with_context(body), content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(queue, extension)}"'
     response.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 
@@ -24,13 +25,24 @@ def form_action() -> str:
     return " ".join(["'self'", *origins])
 
 
+def tile_origin() -> str | None:
+    """Where the case map's tiles come from (MAP_TILE_URL), as a CSP source: ``https://tile.openstreetmap.org``, or
+    ``https://*.tile.example.org`` for a server with subdomains (``{s}``)."""
+    url = current_app.config.get("MAP_TILE_URL") or ""
+    parts = urlsplit(url.replace("{s}", "*"))
+    if parts.scheme not in ("http", "https") or not parts.netloc or "{" in parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def content_security_policy() -> str:
+    images = " ".join(["'self'", "data:", *filter(None, [tile_origin()])])
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src 'self' 'nonce-{csp_nonce()}'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            f"img-src {images}",
             "font-src 'self'",
             "connect-src 'self'",
             "object-src 'none'",
