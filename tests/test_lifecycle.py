@@ -17,10 +17,29 @@ def test_staff_cannot_mark_a_submission_paid_and_the_system_cannot_close_a_case(
     with pytest.raises(lifecycle.TransitionError):
         lifecycle.transition(waiting, Status.RECEIVED, staff)
     received = create_submission()
-    with pytest.raises(lifecycle.TransitionError, match="can only move to: in progress, closed"):
+    with pytest.raises(lifecycle.TransitionError, match="A job cannot change a case that is received"):
         lifecycle.transition(received, Status.CLOSED, Actor.system("A job"))
+    with pytest.raises(lifecycle.TransitionError, match="can only move to: in progress, waiting for more information"):
+        lifecycle.transition(received, Status.WITHDRAWN, staff)
     assert lifecycle.staff_choices(Status.AWAITING_PAYMENT) == ()
     assert Status.DUPLICATE not in lifecycle.staff_choices(Status.RECEIVED)
+    # Marking a duplicate and undoing it are actions of their own, not choices of status.
+    assert lifecycle.staff_choices(Status.DUPLICATE) == ()
+
+
+def test_a_resident_may_withdraw_answer_and_reopen_but_not_close(app_ctx):
+    resident = Actor.resident()
+    received = create_submission()
+    with pytest.raises(lifecycle.TransitionError, match="can only move to: withdrawn"):
+        lifecycle.transition(received, Status.CLOSED, resident)
+    lifecycle.transition(received, Status.WITHDRAWN, resident)
+    asked = create_submission(status=Status.AWAITING_INFORMATION)
+    lifecycle.transition(asked, Status.IN_PROGRESS, resident)
+    fixed = create_submission(status=Status.RESOLVED)
+    lifecycle.transition(fixed, Status.IN_PROGRESS, resident)
+    db.session.commit()
+    assert [s.status for s in (received, asked, fixed)] == ["withdrawn", "in_progress", "in_progress"]
+    assert {event.actor_kind for s in (received, asked, fixed) for event in s.events} == {"resident"}
 
 
 def test_entering_received_routes_and_records_who_did_what(app_ctx):

@@ -36,10 +36,14 @@ def queue_update(to: str = "sam@example.com") -> Notification:
         to,
         "case-update",
         submission,
+        subject=f"Update on your report {submission.reference}",
+        greeting="Dear Sam Resident,",
+        change="We have marked your report as fixed.",
+        update='"We have fixed the pothole."',
+        next_step="",
         reference=submission.reference,
-        update="We have fixed the pothole.",
-        status="Resolved",
-        progress_url="http://localhost/check-progress",
+        status="Fixed or resolved",
+        progress_url=f"http://localhost/check-progress?reference={submission.reference}",
     )
     db.session.commit()
     return notification
@@ -70,17 +74,22 @@ class Recording:
 def test_queue_email_stores_the_message_and_its_personalisation(app_ctx):
     before = utcnow()
     notification = queue_update()
-    assert notification.subject == f"Update on {notification.submission.reference}"
+    assert notification.subject == f"Update on your report {notification.submission.reference}"
     assert '"We have fixed the pothole."' in notification.body
-    assert "Its status is now: Resolved" in notification.body
-    assert "http://localhost/check-progress" in notification.body
+    assert "Status: Fixed or resolved" in notification.body
+    assert f"http://localhost/check-progress?reference={notification.submission.reference}" in notification.body
+    assert notification.body.startswith("Dear Sam Resident,\n\nWe have marked your report as fixed.")
     assert notification.body.endswith("Example City Council")
     assert notification.personalisation == {
         "council": "Example City Council",
+        "subject": f"Update on your report {notification.submission.reference}",
+        "greeting": "Dear Sam Resident,",
+        "change": "We have marked your report as fixed.",
+        "update": '"We have fixed the pothole."',
+        "next_step": "",
         "reference": notification.submission.reference,
-        "update": "We have fixed the pothole.",
-        "status": "Resolved",
-        "progress_url": "http://localhost/check-progress",
+        "status": "Fixed or resolved",
+        "progress_url": f"http://localhost/check-progress?reference={notification.submission.reference}",
     }
     assert (notification.status, notification.attempts) == ("queued", 0)
     assert before <= notification.next_attempt_at <= utcnow()

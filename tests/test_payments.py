@@ -319,8 +319,12 @@ def test_check_progress_of_a_payment_shows_it(resident, fine, app_ctx):
     walk_fine(resident)
     resident.get(pay(resident, to_payment_page(resident)))
     reference = only_submission().reference
-    page = resident.post("/check-progress", {"reference": reference, "email": "sam@example.com"}, expected=200)
+    found = resident.post("/check-progress", {"reference": reference, "email": "sam@example.com"})
+    page = resident.get(found.location)
     assert "Received" in page.text and FINE in page.text
+    # Money was taken: it cannot be withdrawn like a report made by mistake.
+    assert "withdraw it" not in page.text
+    resident.get(f"/check-progress/{reference}/withdraw", expected=302)
 
 
 @pytest.mark.parametrize("config_overrides", [{"SANDBOX_WEBHOOKS": False}], indirect=True)

@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, select, text, tuple_, update
+from flask import current_app
+from sqlalchemy import Select, delete, func, select, text, tuple_, update
 
 from webapp import audit, lifecycle, notifications, submissions
 from webapp.extensions import db
+from webapp.geo import box_around, distance_metres
 from webapp.models import OPEN_STATUSES, CaseEvent, Follower, Queue, Role, StaffUser, Status, Submission, utcnow
 
 PAGE_SIZE = 50
@@ -168,14 +170,43 @@ def decode_position(text: str) -> tuple[datetime, int]:
 
 
 @dataclass(frozen=True)
-class Cursor:
-    """A position in a queue: the (created_at, id) of a row. Opaque text in URLs."""
+class QueueOrder:
+    """How a queue page is sorted: by when cases came in, or when they last changed, either way round. Each order
+    is a keyset on (that time, id), which an index on (queue_id, that time, id) serves in both directions."""
 
-    created_at: datetime
+    value: str  # in the URL: ?sort=received-oldest
+    label: str  # in the "Sort by" select
+    description: str  # after the count: "12 submissions, oldest first"
+    column: str  # "created_at" or "updated_at"
+    descending: bool
+
+
+ORDERS = (
+    QueueOrder("received-oldest", "Received (oldest first)", "oldest first", "created_at", False),
+    QueueOrder("received-newest", "Received (newest first)", "newest first", "created_at", True),
+    QueueOrder("updated-newest", "Last updated (most recent first)", "most recently updated first", "updated_at", True),
+    QueueOrder(
+        "updated-oldest", "Last updated (least recent first)", "least recently updated first", "updated_at", False
+    ),
+)
+DEFAULT_ORDER = ORDERS[0]
+
+
+def order_called(value: str | None) -> QueueOrder:
+    """The order a ``sort`` value names; the default (oldest first) for anything else."""
+    return next((order for order in ORDERS if order.value == value), DEFAULT_ORDER)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a queue page's order: the (time, id) of a row, the time being the one the page is sorted by
+    (received or last updated). Opaque text in URLs."""
+
+    moment: datetime
     id: int
 
     def encode(self) -> str:
-        return encode_position(self.created_at, self.id)
+        return encode_position(self.moment, self.id)
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
@@ -185,8 +216,8 @@ class Cursor:
             raise CaseError("That page link is not valid. Go back to the first page of the queue") from None
 
     @classmethod
-    def of(cls, submission: Submission) -> Cursor:
-        return cls(submission.created_at, submission.id)
+    def of(cls, submission: Submission, order: QueueOrder = DEFAULT_ORDER) -> Cursor:
+        return cls(getattr(submission, order.column), submission.id)
 
 
 @dataclass(frozen=True)
@@ -196,10 +227,15 @@ class QueuePage:
     previous: Cursor | None  # the first row shown, when there are rows before it
     total: int = 0  # at most COUNT_CAP + 1
     assignees: dict[int, StaffUser] = field(default_factory=dict)
+    order: QueueOrder = DEFAULT_ORDER
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
     @property
     def total_text(self) -> str:
-        return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
+        return f"{COUNT_CAP:,}+" if self.capped else f"{self.total:,}"
 
 
 def queue_page(
@@ -209,20 +245,33 @@ def queue_page(
     after: Cursor | None = None,
     before: Cursor | None = None,
     size: int = PAGE_SIZE,
+    *,
+    order: QueueOrder = DEFAULT_ORDER,
 ) -> QueuePage:
-    """Oldest first, ``size`` at a time, by keyset on (created_at, id): as fast on page 20,000 as on page 1."""
+    """``size`` rows at a time in ``order`` (by default oldest first), by keyset on (its time, id): as fast on page
+    20,000 as on page 1. ``after`` is the page that follows a cursor, ``before`` the page that comes before it."""
     base = filters.apply(select(Submission).where(Submission.queue_id == queue.id), user)
-    key = tuple_(Submission.created_at, Submission.id)
+    column = getattr(Submission, order.column)
+    key = tuple_(column, Submission.id)
+    ascending, descending = (column, Submission.id), (column.desc(), Submission.id.desc())
+
+    def following(cursor: Cursor):
+        position = tuple_(cursor.moment, cursor.id)
+        return key < position if order.descending else key > position
+
+    def preceding(cursor: Cursor):
+        position = tuple_(cursor.moment, cursor.id)
+        return key > position if order.descending else key < position
+
     if before is not None:
-        query = base.where(key < tuple_(before.created_at, before.id))
-        query = query.order_by(Submission.created_at.desc(), Submission.id.desc())
+        query = base.where(preceding(before)).order_by(*(ascending if order.descending else descending))
         rows = list(db.session.scalars(query.limit(size + 1)))
         more_before = len(rows) > size
         items = list(reversed(rows[:size]))
         has_previous, has_next = more_before, True
     else:
-        query = base.where(key > tuple_(after.created_at, after.id)) if after else base
-        query = query.order_by(Submission.created_at, Submission.id)
+        query = base.where(following(after)) if after else base
+        query = query.order_by(*(descending if order.descending else ascending))
         rows = list(db.session.scalars(query.limit(size + 1)))
         items = rows[:size]
         has_previous, has_next = after is not None, len(rows) > size
@@ -230,9 +279,10 @@ def queue_page(
     total = db.session.scalar(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery()))
     return QueuePage(
         items=items,
-        next=Cursor.of(items[-1]) if items and has_next else None,
-        previous=Cursor.of(items[0]) if items and has_previous else None,
+        next=Cursor.of(items[-1], order) if items and has_next else None,
+        previous=Cursor.of(items[0], order) if items and has_previous else None,
         total=total or 0,
+        order=order,
     )
 
 
@@ -281,9 +331,9 @@ def _transition(submission: Submission, to: Status, by: StaffUser, **kwargs) -> 
         raise CaseError(str(error)) from None
 
 
-def claim(submission: Submission, user: StaffUser) -> None:
-    """Assign an unassigned case to yourself. A conditional update, so two people claiming at the same
-    moment cannot both win."""
+def claim(submission: Submission, user: StaffUser, start: bool = False) -> None:
+    """Assign an unassigned case to yourself, and with ``start``, move a received case to "In progress" (the
+    resident is told). A conditional update, so two people claiming at the same moment cannot both win."""
     won = db.session.execute(
         update(Submission)
         .where(Submission.id == submission.id, Submission.assignee_id.is_(None))
@@ -297,7 +347,9 @@ def claim(submission: Submission, user: StaffUser) -> None:
         raise CaseError(f"This case has already been claimed by {holder}")
     db.session.refresh(submission)
     _event(submission, "assigned", user, f"Claimed by {user.name}", assignee=user.id)
-    audit.record("case.claim", submission, actor=user)
+    if start and submission.status == Status.RECEIVED:
+        _change(submission, Status.IN_PROGRESS, user, "")
+    audit.record("case.claim", submission, actor=user, started=start)
     db.session.commit()
 
 
@@ -311,49 +363,125 @@ def assign(submission: Submission, to: StaffUser | None, by: StaffUser) -> None:
     db.session.commit()
 
 
-def change_status(submission: Submission, new: Status, by: StaffUser) -> None:
-    current = Status(submission.status)
-    if new in lifecycle.OWN_ACTIONS:
-        raise CaseError(f"Use '{new.label}' on the case page to do that")
-    _transition(submission, new, by)
-    audit.record("case.status", submission, actor=by, old=current, new=new)
-    db.session.commit()
-
-
 def add_note(submission: Submission, text: str, by: StaffUser) -> None:
     _event(submission, "note", by, text.strip())
     audit.record("case.note", submission, actor=by)
     db.session.commit()
 
 
-def recipients(submission: Submission) -> list[str]:
-    """Who hears of a public update: the resident who reported it and anyone following it."""
-    emails = [submission.contact_email] if submission.contact_email else []
-    emails += db.session.scalars(select(Follower.email).where(Follower.submission_id == submission.id))
-    return list(dict.fromkeys(email.lower() for email in emails))
+# Telling the resident and followers ----------------------------------------------------------------
 
 
-def _email_update(submission: Submission, emails: list[str], text: str, progress_url: str) -> None:
-    for email in emails:
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str | None
+    reporter: bool  # the person who made it (who can add information); else someone following it
+
+
+def recipients(submission: Submission, reporter: bool = True) -> list[Recipient]:
+    """Who hears of a change: the person who made the submission (if they gave an email) and everyone following
+    it, each once."""
+    found: dict[str, Recipient] = {}
+    if reporter and submission.contact_email:
+        found[submission.contact_email.lower()] = Recipient(submission.contact_email, submission.contact_name, True)
+    for email in db.session.scalars(select(Follower.email).where(Follower.submission_id == submission.id)):
+        found.setdefault(email.lower(), Recipient(email, None, False))
+    return list(found.values())
+
+
+def _noun(submission: Submission) -> str:
+    service = current_app.extensions["catalogue"].get(submission.service_slug)
+    return service.noun if service else "report"
+
+
+# What changed, in the resident's words, by the status the case moved to; and what they can do next.
+CHANGES = {
+    Status.IN_PROGRESS: "We are dealing with your {noun}.",
+    Status.AWAITING_INFORMATION: "We need more information from you before we can go on with your {noun}.",
+    Status.RESOLVED: "We have marked your {noun} as fixed.",
+    Status.CLOSED: "We have closed your {noun}.",
+    Status.RECEIVED: "Your {noun} is back with the team that deals with it.",
+}
+NEXT_STEPS = {
+    Status.AWAITING_INFORMATION: (
+        'To add the information, open the link below, enter your email address and choose "Add information".'
+    ),
+    Status.RESOLVED: (
+        "If it is not fixed, tell us and we will look at it again: open the link below, enter your email address "
+        'and choose "It is not fixed".'
+    ),
+    Status.CLOSED: "If you have a question about this, call us on {phone} and give your reference.",
+}
+
+
+def tell(
+    submission: Submission,
+    change: str,
+    update: str = "",
+    next_step: str = "",
+    reporter: bool = True,
+) -> int:
+    """Email the person who made it and everyone following it: what changed, the council's words, and (to the
+    person who made it) what they can do next. Returns how many were emailed. The caller commits."""
+    noun = _noun(submission)
+    people = recipients(submission, reporter)
+    for person in people:
+        own = person.reporter
         notifications.queue_email(
-            email,
+            person.email,
             "case-update",
             submission,
+            subject=f"Update on your {noun} {submission.reference}" if own else f"Update on {submission.reference}",
+            greeting=notifications.greeting(person.name),
+            change=change.format(noun=noun) if own else _as_follower(change.format(noun=noun), submission),
+            update=f'"{update.strip()}"' if update.strip() else "",
+            next_step=next_step.format(phone=current_app.config["CONTACT_PHONE"]) if own else "",
             reference=submission.reference,
-            update=text,
             status=Status(submission.status).label,
-            progress_url=progress_url,
+            progress_url=notifications.progress_url(submission.reference),
         )
+    return len(people)
 
 
-def public_update(submission: Submission, text: str, by: StaffUser, progress_url: str) -> int:
-    """An update the resident sees on "check progress" and gets by email. Returns how many emails were queued."""
-    _event(submission, "public_update", by, text.strip(), public=True)
-    sent = recipients(submission)
-    _email_update(submission, sent, text.strip(), progress_url)
-    audit.record("case.public_update", submission, actor=by, emails=len(sent))
+def _as_follower(change: str, submission: Submission) -> str:
+    """The same news for someone following the report, who did not make it."""
+    return f"You asked for updates on {submission.reference}. " + change.replace("your ", "the ", 1)
+
+
+def _change(submission: Submission, to: Status, by: StaffUser, text: str) -> int:
+    """Move the case to ``to`` with the council's words (if any), shown to the resident, and tell them."""
+    previous = Status(submission.status)
+    _transition(submission, to, by, body=text, public=True)
+    submission.resident_replied_at = None
+    change = CHANGES.get(to, "The status of your {noun} has changed.")
+    if to == Status.IN_PROGRESS and previous in (Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN):
+        change = "We have reopened your {noun}."
+    return tell(submission, change, text, NEXT_STEPS.get(to, ""))
+
+
+def update_case(submission: Submission, text: str, by: StaffUser, status: Status | None = None) -> int:
+    """Publish an update for the resident and, in the same step, change the status (as FixMyStreet does). The
+    resident sees it on check progress and, with everyone following the case, gets it by email. Returns how
+    many people were emailed."""
+    text = text.strip()
+    current = Status(submission.status)
+    if status is not None and status != current:
+        if status in lifecycle.OWN_ACTIONS:
+            raise CaseError(f"Use '{status.label}' on the case page to do that")
+        if status == Status.AWAITING_INFORMATION and not text:
+            raise CaseError("Enter what you need to know from the resident")
+        emailed = _change(submission, status, by, text)
+        audit.record("case.status", submission, actor=by, old=current, new=status, emails=emailed)
+    else:
+        if not text:
+            raise CaseError("Enter an update for the resident, or choose a new status")
+        _event(submission, "public_update", by, text, public=True)
+        submission.resident_replied_at = None
+        emailed = tell(submission, "There is an update on your {noun}.", text)
+        audit.record("case.public_update", submission, actor=by, emails=emailed)
     db.session.commit()
-    return len(sent)
+    return emailed
 
 
 def move(submission: Submission, to: Queue, reason: str, by: StaffUser) -> None:
@@ -368,25 +496,142 @@ def move(submission: Submission, to: Queue, reason: str, by: StaffUser) -> None:
     db.session.commit()
 
 
-def mark_duplicate(submission: Submission, original_reference: str, by: StaffUser, progress_url: str) -> Submission:
-    """This report repeats another: close it as a duplicate; its reporter and followers follow the original."""
-    original = submissions.get_by_reference(original_reference)
+# Duplicates ----------------------------------------------------------------------------------------
+
+# Reports further apart than this are not offered as the original (a typed reference still can be).
+DUPLICATE_RADIUS_METRES = 500
+DUPLICATE_CHOICES = 10
+DUPLICATE_LOOK_BACK = 500  # at most this many open reports of the kind from the box around the position
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open report this one may repeat, and how near it is."""
+
+    submission: Submission
+    distance: float | None  # metres, when both have a map position
+    same_street: bool
+
+    @property
+    def where(self) -> str:
+        place = ", ".join(part for part in (self.submission.street, self.submission.area) if part)
+        if self.distance is not None:
+            return f"{place}, about {round(self.distance):,} metres away"
+        return f"{place}, same street" if self.same_street else place
+
+
+def duplicate_candidates(submission: Submission) -> list[Candidate]:
+    """What "Mark as duplicate" offers: open reports of the same service and category within 500 metres (by map
+    position) or on the same street and area, nearest first. Two index look-ups (the position's box, the street),
+    not a scan, however many reports there are."""
+    same_kind = select(Submission).where(
+        Submission.service_slug == submission.service_slug,
+        Submission.category == submission.category,
+        Submission.status.in_([status.value for status in OPEN_STATUSES]),
+        Submission.duplicate_of_id.is_(None),
+        Submission.id != submission.id,
+    )
+    found: dict[int, Submission] = {}
+    if submission.latitude is not None and submission.longitude is not None:
+        south, west, north, east = box_around(submission.latitude, submission.longitude, DUPLICATE_RADIUS_METRES)
+        nearby = same_kind.where(Submission.latitude.between(south, north), Submission.longitude.between(west, east))
+        found.update((s.id, s) for s in db.session.scalars(nearby.limit(DUPLICATE_LOOK_BACK)))
+    if submission.street_key:
+        street = same_kind.where(Submission.street_key == submission.street_key)
+        found.update((s.id, s) for s in db.session.scalars(street.order_by(Submission.created_at.desc()).limit(50)))
+    candidates = []
+    for other in found.values():
+        distance = None
+        if None not in (submission.latitude, submission.longitude, other.latitude, other.longitude):
+            distance = distance_metres(submission.latitude, submission.longitude, other.latitude, other.longitude)
+        same_street = bool(submission.street_key) and other.street_key == submission.street_key
+        same_street = same_street and _same_area(submission, other)
+        if (distance is not None and distance <= DUPLICATE_RADIUS_METRES) or same_street:
+            candidates.append(Candidate(other, distance, same_street))
+    candidates.sort(key=lambda c: (c.distance is None, c.distance or 0, not c.same_street, -c.submission.id))
+    return candidates[:DUPLICATE_CHOICES]
+
+
+def _same_area(one: Submission, other: Submission) -> bool:
+    def fold(area: str | None) -> str:
+        return " ".join((area or "").lower().split())
+
+    return not one.area or not other.area or fold(one.area) == fold(other.area)
+
+
+def check_original(submission: Submission, reference: str) -> Submission:
+    """The report ``submission`` would be a duplicate of, if it can be: else CaseError, saying why."""
+    original = submissions.get_by_reference(reference)
     if original is None:
         raise CaseError("Enter the reference of a report that exists, like RP-7K3F-9QX2")
     if original.id == submission.id:
         raise CaseError("A report cannot be a duplicate of itself")
     if original.duplicate_of_id is not None:
         raise CaseError(f"{original.reference} is itself a duplicate: use the report it repeats")
-    text = f"This problem had already been reported as {original.reference}. Updates will be posted there."
-    _transition(submission, Status.DUPLICATE, by, kind="duplicate", body=text, public=True, original=original.reference)
-    submission.duplicate_of = original
+    if original.service_slug != submission.service_slug or original.category != submission.category:
+        kind = (submission.category or submission.service_slug).replace("-", " ")
+        raise CaseError(f"{original.reference} is a different kind of report: choose a {kind} report")
+    if original.status not in OPEN_STATUSES:
+        raise CaseError(f"{original.reference} is {original.status_label.lower()}: choose an open report")
+    return original
+
+
+def mark_duplicate(submission: Submission, original_reference: str, by: StaffUser) -> Submission:
+    """This report repeats another: close it as a duplicate; its reporter and followers follow the original.
+    The event keeps what undoing it needs (the status before, and who started following the original)."""
+    original = check_original(submission, original_reference)
+    previous = Status(submission.status)
     moved = recipients(submission)
-    for email in moved:
-        submissions.follow(original, email)
-    _email_update(submission, moved, text, progress_url)
+    added = [person.email.lower() for person in moved if submissions.follow(original, person.email)]
+    text = f"This problem had already been reported as {original.reference}. Updates will be posted there."
+    _transition(
+        submission,
+        Status.DUPLICATE,
+        by,
+        kind="duplicate",
+        body=text,
+        public=True,
+        original=original.reference,
+        previous=previous,
+        followers_added=added,
+    )
+    submission.duplicate_of = original
+    tell(
+        submission,
+        f"We found that this problem had already been reported, as {original.reference}.",
+        "",
+        "We will send you its updates from now on.",
+    )
     audit.record("case.duplicate", submission, actor=by, original=original.reference)
     db.session.commit()
     return original
+
+
+def undo_duplicate(submission: Submission, by: StaffUser) -> Status:
+    """It was not a duplicate after all: back to the status it had, and the people it sent to follow the original
+    stop following it (unless they already did). The history keeps both steps."""
+    marked = next((event for event in reversed(submission.events) if event.kind == "duplicate"), None)
+    if submission.status != Status.DUPLICATE or marked is None or submission.duplicate_of is None:
+        raise CaseError("This case is not marked as a duplicate")
+    original, back_to = submission.duplicate_of, Status(marked.data.get("previous", Status.IN_PROGRESS))
+    added = marked.data.get("followers_added", [])
+    if added:
+        db.session.execute(
+            delete(Follower).where(Follower.submission_id == original.id, func.lower(Follower.email).in_(added))
+        )
+    _transition(
+        submission,
+        back_to,
+        by,
+        kind="duplicate_undone",
+        body=f"This is not a duplicate of {original.reference} after all: we are dealing with it on its own.",
+        public=True,
+        original=original.reference,
+    )
+    submission.duplicate_of = None
+    audit.record("case.duplicate_undone", submission, actor=by, original=original.reference)
+    db.session.commit()
+    return back_to
 
 
 def history(submission: Submission) -> list[CaseEvent]:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import notifications, routing
+from webapp.catalogue import Answers
 from webapp.extensions import db
 from webapp.models import Attachment, CaseEvent, Payment, Role, StaffUser, Status, Submission, utcnow
 from webapp.money import format_pence
@@ -62,31 +63,55 @@ class TransitionError(ValueError):
 
 _STAFF = (ActorKind.STAFF,)
 _SYSTEM = (ActorKind.SYSTEM,)
+_RESIDENT = (ActorKind.RESIDENT,)
+_STAFF_OR_RESIDENT = (ActorKind.STAFF, ActorKind.RESIDENT)
 
 # From each status: the statuses it may move to, and who may make that move.
 TRANSITIONS: dict[Status, dict[Status, tuple[ActorKind, ...]]] = {
     Status.AWAITING_PAYMENT: {Status.RECEIVED: _SYSTEM, Status.CANCELLED: _SYSTEM},
-    Status.RECEIVED: {Status.IN_PROGRESS: _STAFF, Status.CLOSED: _STAFF, Status.DUPLICATE: _STAFF},
+    Status.RECEIVED: {
+        Status.IN_PROGRESS: _STAFF,
+        Status.AWAITING_INFORMATION: _STAFF,
+        Status.RESOLVED: _STAFF,
+        Status.CLOSED: _STAFF,
+        Status.DUPLICATE: _STAFF,
+        Status.WITHDRAWN: _RESIDENT,
+    },
     Status.IN_PROGRESS: {
         Status.AWAITING_INFORMATION: _STAFF,
         Status.RESOLVED: _STAFF,
         Status.CLOSED: _STAFF,
         Status.DUPLICATE: _STAFF,
+        Status.WITHDRAWN: _RESIDENT,
     },
     Status.AWAITING_INFORMATION: {
-        Status.IN_PROGRESS: _STAFF,
+        # The resident answering the request sends the case back to the team.
+        Status.IN_PROGRESS: _STAFF_OR_RESIDENT,
         Status.RESOLVED: _STAFF,
         Status.CLOSED: _STAFF,
         Status.DUPLICATE: _STAFF,
+        Status.WITHDRAWN: _RESIDENT,
     },
-    Status.RESOLVED: {Status.IN_PROGRESS: _STAFF, Status.DUPLICATE: _STAFF},
+    # "It is not fixed": the resident reopens a resolved report.
+    Status.RESOLVED: {Status.IN_PROGRESS: _STAFF_OR_RESIDENT, Status.DUPLICATE: _STAFF},
     Status.CLOSED: {Status.IN_PROGRESS: _STAFF, Status.DUPLICATE: _STAFF},
-    Status.DUPLICATE: {Status.IN_PROGRESS: _STAFF},
+    # Undoing "mark as duplicate" puts the case back as it was.
+    Status.DUPLICATE: {
+        Status.RECEIVED: _STAFF,
+        Status.IN_PROGRESS: _STAFF,
+        Status.AWAITING_INFORMATION: _STAFF,
+        Status.RESOLVED: _STAFF,
+        Status.CLOSED: _STAFF,
+    },
+    Status.WITHDRAWN: {Status.IN_PROGRESS: _STAFF},
     # A payment the provider confirms after we gave up waiting still pays for the submission.
     Status.CANCELLED: {Status.RECEIVED: _SYSTEM},
 }
-# Statuses that have an action of their own on the case page, rather than a choice in "Change the status".
+# Moves that have an action of their own on the case page, rather than a choice in "Update the case": marking
+# a duplicate, and undoing it.
 OWN_ACTIONS = (Status.DUPLICATE,)
+# A status only reached, or left, through those actions.
+OWN_ACTION_STATUSES = (Status.DUPLICATE,)
 
 
 def allowed(current: Status, actor_kind: ActorKind) -> tuple[Status, ...]:
@@ -94,7 +119,9 @@ def allowed(current: Status, actor_kind: ActorKind) -> tuple[Status, ...]:
 
 
 def staff_choices(current: Status) -> tuple[Status, ...]:
-    """What "Change the status" offers staff for a case in ``current``."""
+    """What "Update the case" offers staff for a case in ``current``."""
+    if current in OWN_ACTION_STATUSES:
+        return ()
     return tuple(status for status in allowed(current, ActorKind.STAFF) if status not in OWN_ACTIONS)
 
 
@@ -165,7 +192,12 @@ def transition(
     another request moved it first. The caller commits."""
     current = Status(submission.status)
     if to not in allowed(current, actor.kind):
-        choices = ", ".join(status.label.lower() for status in staff_choices(current)) or "nothing"
+        possible = staff_choices(current) if actor.kind == ActorKind.STAFF else allowed(current, actor.kind)
+        if not possible:
+            raise TransitionError(
+                f"{actor.label or actor.kind.capitalize()} cannot change a case that is {current.label.lower()}"
+            )
+        choices = ", ".join(status.label.lower() for status in possible)
         raise TransitionError(f"A case that is {current.label.lower()} can only move to: {choices}")
     now = utcnow()
     moved = db.session.execute(
@@ -219,12 +251,13 @@ def _email_received(submission: Submission) -> None:
         select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
     )
     values = {
-        "name": submission.contact_name or "resident",
+        "greeting": notifications.greeting(submission.contact_name),
         "service": service.title,
         "noun": service.noun,
         "reference": submission.reference,
+        "summary": service.email_summary(Answers(submission.answers)),
         "what_happens_next": service.what_happens_next,
-        "progress_url": notifications.progress_url(),
+        "progress_url": notifications.progress_url(submission.reference),
     }
     if paid is None:
         notifications.queue_email(submission.contact_email, "submission-received", submission, **values)

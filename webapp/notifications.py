@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from string import Template
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, url_for
 from notifications_python_client.errors import APIError
@@ -55,9 +56,12 @@ TEMPLATES = {
     "submission-received": EmailTemplate(
         subject="$service: your reference is $reference",
         body=(
-            "Dear $name,\n\n"
+            "$greeting\n\n"
             "Thank you. We have received your $noun.\n\n"
             "Your reference is $reference\n\n"
+            "What you told us\n"
+            "$summary\n\n"
+            "What happens next\n"
             "$what_happens_next\n\n"
             "You can check its progress at any time:\n$progress_url\n\n"
             "$council"
@@ -75,12 +79,13 @@ TEMPLATES = {
     "payment-received": EmailTemplate(
         subject="$service: payment received, reference $reference",
         body=(
-            "Dear $name,\n\n"
+            "$greeting\n\n"
             "Thank you for your payment. This email is your receipt.\n\n"
             "Payment for: $description\n"
             "Amount paid: $amount\n"
             "Date: $paid_on\n"
             "Reference: $reference\n\n"
+            "What happens next\n"
             "$what_happens_next\n\n"
             "You can check its progress at any time:\n$progress_url\n\n"
             "$council"
@@ -96,13 +101,18 @@ TEMPLATES = {
             "$council"
         ),
     ),
+    # Every change a resident hears of after sending: an update, a new status, a request for information, a
+    # report fixed, closed or found to repeat another. ``change`` says what changed; ``update`` is the council's
+    # own words, if any; ``next_step`` what the resident can do now (add information, say it is not fixed).
     "case-update": EmailTemplate(
-        subject="Update on $reference",
+        subject="$subject",
         body=(
-            "Hello,\n\n"
-            "There is an update on $reference:\n\n"
-            '"$update"\n\n'
-            "Its status is now: $status\n\n"
+            "$greeting\n\n"
+            "$change\n\n"
+            "$update\n\n"
+            "$next_step\n\n"
+            "Reference: $reference\n"
+            "Status: $status\n\n"
             "You can check its progress at any time:\n$progress_url\n\n"
             "$council"
         ),
@@ -110,12 +120,24 @@ TEMPLATES = {
 }
 
 
-def progress_url() -> str:
-    """The "check progress" page's full address: from the request when there is one, else from BASE_URL (a
-    scheduled job or a provider's webhook handled by a worker)."""
+def greeting(name: str | None) -> str:
+    """``Dear Sam Resident,`` when we know the person's name, else ``Hello,``."""
+    return f"Dear {name.strip()}," if name and name.strip() else "Hello,"
+
+
+def progress_url(reference: str | None = None) -> str:
+    """The "check progress" page's full address, with the reference filled in when given: from the request when
+    there is one, else from BASE_URL (a scheduled job or a provider's webhook handled by a worker). The link
+    only fills in the form: the details still need the email address (or, for an anonymous report, nothing
+    personal is shown)."""
+    query = f"?{urlencode({'reference': reference})}" if reference else ""
     if has_request_context():
-        return url_for("public.check_progress", _external=True)
-    return current_app.config["BASE_URL"].rstrip("/") + "/check-progress"
+        return url_for("public.check_progress", _external=True) + query
+    return current_app.config["BASE_URL"].rstrip("/") + "/check-progress" + query
+
+
+# A part of a message left empty (no update text, no next step) leaves no gap.
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def queue_email(to: str, template: str, submission: Submission | None = None, **personalisation: str) -> Notification:
@@ -127,7 +149,7 @@ def queue_email(to: str, template: str, submission: Submission | None = None, **
         to=to,
         template=template,
         subject=Template(chosen.subject).substitute(values),
-        body=Template(chosen.body).substitute(values),
+        body=_BLANK_LINES.sub("\n\n", Template(chosen.body).substitute(values)).strip(),
         personalisation=values,
         submission=submission,
         status="queued",

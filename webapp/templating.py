@@ -115,6 +115,8 @@ STATUS_TAG_CLASSES = {
     "resolved": "govuk-tag--green",
     "closed": "govuk-tag--grey",
     "duplicate": "govuk-tag--purple",
+    "withdrawn": "govuk-tag--grey",
+    "cancelled": "govuk-tag--grey",
 }
 
 
@@ -134,6 +136,13 @@ def payment_tag_class(status: str) -> str:
 
 def status_tag_class(status: str) -> str:
     return STATUS_TAG_CLASSES.get(status, "")
+
+
+def status_label(status: str) -> str:
+    """How a status reads to people: ``in_progress`` is "In progress"."""
+    from webapp.models import Status
+
+    return Status(status).label
 
 
 def _local(value: Any) -> Any:
@@ -207,4 +216,5 @@ def init_app(app: Any) -> None:
     app.add_template_filter(govuk_datetime)
     app.add_template_filter(age)
     app.add_template_filter(plural)
+    app.add_template_filter(status_label)
     app.add_template_filter(format_pence, "pounds")

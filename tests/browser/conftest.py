@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, Route, expect, sync_playwright
 from werkzeug.serving import make_server
 
+from tests.browser import checked
 from tests.conftest import clean, make_config
 from webapp import create_app, routing
 from webapp.extensions import db
@@ -77,6 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     app = create_app(make_config(url, tmp, RATELIMIT_ENABLED=False, SERVER_NAME=None))
     with app.app_context():
         upgrade()
+    checked.ROUTES[:] = [app.url_map.bind("127.0.0.1")]
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -223,6 +226,9 @@ class Recorder:
         )
         split = urlsplit(page.url)
         check = PageCheck(number, name, split.path + (f"?{split.query}" if split.query else ""), violations, width)
+        key = checked.page_key(split.path)
+        if key is not None:
+            checked.CHECKED.add(key)
         self.checks.append(check)
         print("\n".join([f"axe {check.line()}", *check.details()]))
         return check
@@ -259,3 +265,41 @@ def recorder(axe_source: Path) -> Callable[[str], Recorder]:
         return Recorder(axe_source, prefix=prefix)
 
     return make
+
+
+# axe-core without JavaScript ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def axe_mirror(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """axe-core is a script, so it cannot run in the page of a resident without JavaScript: this page, with
+    JavaScript for axe-core only (the site's own scripts are blocked), shows the same HTML at the same address."""
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
+    context.route(re.compile(r"\.m?js(\?.*)?$"), lambda route: route.abort())
+    yield context.new_page()
+    context.close()
+
+
+def record_without_js(record: Recorder, page: Page, mirror: Page, name: str) -> None:
+    """The screenshots of what the resident without JavaScript sees; axe-core and the reflow check run on the
+    same HTML in the mirror."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = f"{record.prefix}{len(record.checks) + 1:02d}-{name}"
+    page.screenshot(path=SCREENSHOTS / f"{shot}.png", full_page=True)
+    reflow_width(page, shot)
+    html, url = page.content(), page.url
+
+    def same_address(address: str) -> bool:
+        return address == url
+
+    def serve(route: Route) -> None:
+        route.fulfill(body=html, content_type="text/html; charset=utf-8")
+
+    mirror.route(same_address, serve)
+    mirror.goto(url)
+    mirror.unroute(same_address, serve)
+    screenshots, record.screenshots = record.screenshots, False
+    try:
+        record(mirror, name)
+    finally:
+        record.screenshots = screenshots

@@ -52,24 +52,33 @@ def test_a_caseworker_claims_updates_and_resolves_a_report(
     expect(page).to_have_title(f"{reference} - {COUNCIL}")
     expect(answer(page, "Routed by")).to_have_text("Rule: Potholes to Highways")
     record(page, "case")
-    page.get_by_role("button", name="Assign to me").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("You have claimed this case.")
+    page.get_by_role("button", name="Assign to me").click()  # "also mark it as in progress" is ticked
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "You have claimed this case and marked it as in progress."
+    )
     expect(answer(page, "Assigned to")).to_have_text("Casey Worker")
+    expect(page.locator("h1 .govuk-tag")).to_have_text("In progress")
 
-    page.get_by_label("In progress").check()
-    page.get_by_role("button", name="Change status").click()
     page.get_by_label("Update for the resident").fill("We will fill the pothole on Tuesday.")
-    page.get_by_role("button", name="Publish update").click()
+    page.get_by_role("button", name="Publish").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Update published.")
     page.get_by_label("Fixed or resolved").check()
-    page.get_by_role("button", name="Change status").click()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("We are emailing it to 1 person.")
     expect(page.locator("h1 .govuk-tag")).to_have_text("Fixed or resolved")
     record(page, "case-resolved")
 
-    page.get_by_role("button", name="Publish update").click()  # nothing typed
+    page.get_by_role("button", name="Publish").click()  # nothing typed, no new status
     expect(page).to_have_title(f"Error: {reference} - {COUNCIL}")
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the update")
+    message = "Enter an update for the resident, or choose a new status"
+    expect(page.locator(".govuk-error-summary")).to_contain_text(message)
+    expect(page.locator("#update-update-error")).to_contain_text(message)
+    page.locator(".govuk-error-summary").get_by_role("link", name=message).click()
+    expect(page.get_by_label("Update for the resident")).to_be_focused()
     record(page, "case-error")
+    # The address bar now holds the action's address: loading it again shows the case, never "Page not found".
+    page.goto(page.url)
+    expect(page).to_have_title(f"{reference} - {COUNCIL}")
 
     page.get_by_role("button", name="Sign out").click()
     expect_page(page, "Sign in")
@@ -79,11 +88,16 @@ def test_a_caseworker_claims_updates_and_resolves_a_report(
     page.get_by_label("Reference").fill(reference)
     page.get_by_label("Email address").fill("sam@example.com")
     page.get_by_role("button", name="Check progress").click()
+    expect(page).to_have_url(f"{live_server.url}/check-progress/{reference}")
     expect(answer(page, "Status")).to_have_text("Fixed or resolved")
     expect(page.get_by_text("We will fill the pothole on Tuesday.")).to_be_visible()
     with live_server.app.app_context():
         sent = db.session.scalars(select(Notification).where(Notification.template == "case-update")).all()
-        assert [(message.to, "Tuesday" in message.body) for message in sent] == [("sam@example.com", True)]
+        assert [(message.to, "Tuesday" in message.body) for message in sent] == [
+            ("sam@example.com", False),  # in progress
+            ("sam@example.com", True),
+            ("sam@example.com", False),  # fixed
+        ]
     record.assert_accessible()
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from webapp.public import views  # noqa: E402,F401  (registers the routes)
+from webapp.public import feedback, progress, views  # noqa: E402,F401  (registers the routes)

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
     GovPasswordInput,
     GovRadioInput,
@@ -14,6 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -27,6 +29,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from webapp.cases import DEFAULT_ORDER, ORDERS
+from webapp.charges import today
 from webapp.models import QUEUE_STATUSES, Status
 from webapp.money import parse_pounds
 
@@ -72,12 +76,8 @@ class AssignForm(FlaskForm):
         ]
 
 
-class StatusForm(FlaskForm):
-    status = RadioField("Change the status", widget=GovRadioInput(), validators=[DataRequired("Select the new status")])
-
-    def __init__(self, allowed: tuple[Status, ...], *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.status.choices = [SelectChoice(status.value, status.label) for status in allowed]
+class ClaimForm(FlaskForm):
+    start = BooleanField("Also mark it as in progress (the resident is emailed)", widget=GovCheckboxInput())
 
 
 def text_box(label: str, message: str, description: str = "") -> TextAreaField:
@@ -97,12 +97,32 @@ class NoteForm(FlaskForm):
     note = text_box("Internal note", "Enter the note", "Only council staff see notes. The resident never does.")
 
 
-class PublicUpdateForm(FlaskForm):
-    update = text_box(
+class UpdateForm(FlaskForm):
+    """Publish an update for the resident and change the status in one step, as FixMyStreet does."""
+
+    status = RadioField("Status", widget=GovRadioInput(), validators=[Optional()])
+    update = TextAreaField(
         "Update for the resident",
-        "Enter the update",
-        "The resident sees this on the check progress page and gets it by email, as do people following the report.",
+        widget=GovCharacterCount(),
+        description=(
+            "The resident sees this on the check progress page and gets it by email, as do people following the "
+            "report. When you ask for more information, say what you need."
+        ),
+        validators=[Length(max=NOTE_MAX, message=f"Update for the resident must be {NOTE_MAX} characters or fewer")],
+        render_kw={"params": {"maxlength": NOTE_MAX}, "rows": 4},
     )
+
+    def __init__(self, current: Status, allowed: tuple[Status, ...], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice("", f"Keep as {current.label.lower()}")] + [
+            SelectChoice(status.value, status.label) for status in allowed
+        ]
+        if self.status.data is None:
+            self.status.data = ""
+
+    @property
+    def new_status(self) -> Status | None:
+        return Status(self.status.data) if self.status.data else None
 
 
 class MoveForm(FlaskForm):
@@ -124,43 +144,44 @@ class MoveForm(FlaskForm):
         self.queue.choices = [SelectChoice("", "Choose a queue")] + [SelectChoice(q.slug, q.name) for q in queues]
 
 
+ANOTHER = "another"
+
+
 class DuplicateForm(FlaskForm):
-    original = StringField(
-        "Reference of the original report",
+    """Which open report this one repeats: one of the nearby reports of the same kind, or another by reference."""
+
+    original = RadioField("Which report does it repeat?", widget=GovRadioInput(), validators=[Optional()])
+    other = StringField(
+        "Reference of another report",
         widget=GovTextInput(),
-        description="For example, RP-7K3F-9QX2",
-        validators=[DataRequired("Enter the reference of the original report"), Length(max=20)],
+        description="An open report of the same kind, for example RP-7K3F-9QX2",
+        validators=[Length(max=20, message="Reference must be 20 characters or fewer")],
         render_kw={"spellcheck": "false", "params": {"classes": "govuk-input--width-20"}},
     )
 
-
-class QueueFilterForm(FlaskForm):
-    """Read from the query string (GET), so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    status = SelectMultipleField("Status", widget=GovCheckboxesInput(), validators=[Optional()])
-    category = SelectField("Category", widget=GovSelect(), validators=[Optional()])
-    assignee = SelectField("Assigned to", widget=GovSelect(), validators=[Optional()])
-    received_from = DateField("Received from", widget=DateInput(), validators=[Optional()], format="%d %m %Y")
-    received_to = DateField("Received to", widget=DateInput(), validators=[Optional()], format="%d %m %Y")
-
-    def __init__(self, categories, members, *args, **kwargs):
+    def __init__(self, candidates, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = [SelectChoice(status.value, status.label) for status in QUEUE_STATUSES]
-        self.category.choices = [SelectChoice("", "Any")] + [
-            SelectChoice(c, c.replace("-", " ").capitalize()) for c in categories if c
-        ]
-        self.assignee.choices = [
-            SelectChoice("", "Anyone"),
-            SelectChoice("me", "Me"),
-            SelectChoice("unassigned", "Nobody"),
-        ] + [SelectChoice(str(member.id), member.name) for member in members]
+        self.original.choices = [
+            SelectChoice(c.submission.reference, f"{c.submission.reference}: {c.where}") for c in candidates
+        ] + ([SelectChoice(ANOTHER, "Another report")] if candidates else [])
+        self.has_candidates = bool(candidates)
 
-    def validate_received_to(self, field: DateField) -> None:
-        if field.data and self.received_from.data and field.data < self.received_from.data:
-            raise ValidationError("Received to must be the same as or after received from")
+    @property
+    def reference(self) -> str:
+        chosen = self.original.data
+        return (self.other.data or "").strip() if not chosen or chosen == ANOTHER else chosen
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not valid:
+            return False
+        if self.has_candidates and not self.original.data:
+            self.original.errors = ["Select the report it repeats"]
+            return False
+        if (not self.has_candidates or self.original.data == ANOTHER) and not (self.other.data or "").strip():
+            self.other.errors = ["Enter the reference of the report it repeats"]
+            return False
+        return True
 
 
 class RealDateField(DateField):
@@ -174,6 +195,84 @@ class RealDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(f"{self.label.text} must be a real date") from None
+
+
+class QueueFilterForm(FlaskForm):
+    """Read from the query string (GET), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectMultipleField("Status", widget=GovCheckboxesInput(), validators=[Optional()])
+    category = SelectField("Category", widget=GovSelect(), validators=[Optional()])
+    assignee = SelectField("Assigned to", widget=GovSelect(), validators=[Optional()])
+    received_from = RealDateField("Received from", description="For example, 27 3 2026")
+    received_to = RealDateField("Received to", description="For example, 27 3 2026")
+    # An unknown value (an old or edited link) sorts oldest first rather than failing.
+    sort = SelectField(
+        "Sort by",
+        widget=GovSelect(),
+        choices=[SelectChoice(order.value, order.label) for order in ORDERS],
+        default=DEFAULT_ORDER.value,
+        validate_choice=False,
+    )
+
+    def __init__(self, categories, members, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(status.value, status.label) for status in QUEUE_STATUSES]
+        self.category.choices = [SelectChoice("", "Any")] + [
+            SelectChoice(c, c.replace("-", " ").capitalize()) for c in categories if c
+        ]
+        self.assignee.choices = [
+            SelectChoice("", "Anyone"),
+            SelectChoice("me", "Me"),
+            SelectChoice("unassigned", "Nobody"),
+        ] + [SelectChoice(str(member.id), member.name) for member in members]
+
+    def validate_received_from(self, field: DateField) -> None:
+        not_in_future(field)
+
+    def validate_received_to(self, field: DateField) -> None:
+        not_in_future(field)
+        if field.data and self.received_from.data and field.data < self.received_from.data:
+            raise ValidationError("Received to must be the same as or after received from")
+
+
+def not_in_future(field: DateField) -> None:
+    """Nothing is received after today (in the UK)."""
+    if field.data and field.data > today():
+        raise ValidationError(f"{field.label.text} must be today or in the past")
+
+
+class SearchForm(FlaskForm):
+    """Finding a case by reference, street or postcode: read from the query string (GET), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Reference, street or postcode",
+        widget=GovTextInput(),
+        description="For example, RP-7K3F-9QX2, Briggate, LS6 or LS6 2AB",
+        validators=[
+            DataRequired("Enter a reference, street or postcode"),
+            Length(max=100, message="Search must be 100 characters or fewer"),
+        ],
+        render_kw={"spellcheck": "false", "autocomplete": "off", "params": {"classes": "govuk-!-width-two-thirds"}},
+    )
+
+
+class FeedbackFilterForm(FlaskForm):
+    """Residents' feedback, for one service or all: from the query string (GET), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    service = SelectField("Service", widget=GovSelect(), validators=[Optional()], validate_choice=False)
+
+    def __init__(self, services, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service.choices = [SelectChoice("", "All services")] + [SelectChoice(s.slug, s.title) for s in services]
 
 
 class PaymentsFilterForm(FlaskForm):

@@ -28,14 +28,16 @@ from webapp.staff import LAST_SEEN, bp
 from webapp.staff.forms import (
     ActionForm,
     AssignForm,
+    ClaimForm,
     DuplicateForm,
     MoveForm,
     NoteForm,
-    PublicUpdateForm,
     QueueFilterForm,
+    SearchForm,
     SignInForm,
-    StatusForm,
+    UpdateForm,
 )
+from webapp.templating import plural
 
 
 def safe_next(target: str | None, user: StaffUser) -> str:
@@ -84,12 +86,17 @@ def queues():
     visible = cases.visible_queues(current_user)
     team = cases.team_figures(visible) if current_user.role in LEADERS and visible else []
     return render_template(
-        "staff/queues.html", figures=cases.queue_figures(visible), team=team, statuses=QUEUE_STATUSES
+        "staff/queues.html",
+        figures=cases.queue_figures(visible),
+        team=team,
+        statuses=QUEUE_STATUSES,
+        search_form=SearchForm() if current_user.role in QUEUE_WORKERS else None,
     )
 
 
-def queue_filters(queue: Queue) -> tuple[QueueFilterForm, cases.QueueFilter]:
-    """The queue page's filters, from the query string; a bad date is an error on the form, not a filter."""
+def queue_filters(queue: Queue) -> tuple[QueueFilterForm, cases.QueueFilter, cases.QueueOrder]:
+    """The queue page's filters and order, from the query string. A date that is not real is an error on the form,
+    and filters nothing: the caller shows the error, not a list that looks filtered but is not."""
     form = QueueFilterForm(cases.categories_in(queue), cases.members_of(queue), formdata=request.args)
     valid = form.validate()
     filters = cases.QueueFilter(
@@ -99,18 +106,25 @@ def queue_filters(queue: Queue) -> tuple[QueueFilterForm, cases.QueueFilter]:
         received_to=form.received_to.data if valid else None,
         assignee=form.assignee.data or None,
     )
-    return form, filters
+    return form, filters, cases.order_called(form.sort.data)
+
+
+def page_args() -> dict[str, list[str]]:
+    """The query string without the page position: the filters and order, for page and export links."""
+    return {key: request.args.getlist(key) for key in request.args if key not in ("after", "before")}
 
 
 @bp.get("/queues/<slug>")
 @staff_only(*QUEUE_WORKERS)
 def queue(slug: str):
     queue = queue_or_abort(slug)
-    form, filters = queue_filters(queue)
-    after = cases.Cursor.decode(request.args["after"]) if request.args.get("after") else None
-    before = cases.Cursor.decode(request.args["before"]) if request.args.get("before") else None
-    page = cases.queue_page(queue, filters, current_user, after=after, before=before)
-    filter_args = {key: request.args.getlist(key) for key in request.args if key not in ("after", "before")}
+    form, filters, order = queue_filters(queue)
+    page = None
+    if not form.errors:
+        after = cases.Cursor.decode(request.args["after"]) if request.args.get("after") else None
+        before = cases.Cursor.decode(request.args["before"]) if request.args.get("before") else None
+        page = cases.queue_page(queue, filters, current_user, after=after, before=before, order=order)
+    filter_args = page_args()
     return render_template(
         "staff/queue.html",
         queue=queue,
@@ -128,28 +142,39 @@ def queue(slug: str):
 @bp.get("/queues/<slug>/export.<any(csv, jsonl):extension>")
 @staff_only(*QUEUE_WORKERS)
 def export(slug: str, extension: str):
-    """The queue, with the page's filters, as a file: streamed, so its size does not matter."""
+    """The queue, with the page's filters and in its order, as a file: streamed, so its size does not matter."""
     queue = queue_or_abort(slug)
-    form, filters = queue_filters(queue)
+    form, filters, order = queue_filters(queue)
     if form.errors:
-        abort(400)
+        back = url_for("staff.queue", slug=slug, **page_args())
+        return render_template("staff/export-error.html", queue=queue, form=form, filter_form=form, back=back), 400
     until = exports.end_cursor(queue, filters, user=current_user)
-    audit.record(f"export.{extension}", actor=current_user, queue=queue.slug, **exports.describe(filters))
+    described = exports.describe(filters)
+    audit.record(f"export.{extension}", actor=current_user, queue=queue.slug, sort=order.value, **described)
     db.session.commit()
-    return exports.download(queue, filters, extension, until, user=current_user)
+    return exports.download(queue, filters, extension, until, user=current_user, order=order)
+
+
+PENDING = "staff_pending"  # an action waiting for its confirmation page, per case
+
+
+def case_forms(submission) -> dict:
+    current = Status(submission.status)
+    return {
+        "claim": ClaimForm(prefix="claim", data={"start": current == Status.RECEIVED}),
+        "assign": AssignForm(cases.members_of(submission.queue), prefix="assign"),
+        "update": UpdateForm(current, lifecycle.staff_choices(current), prefix="update"),
+        "note": NoteForm(prefix="note"),
+        "move": MoveForm(cases.other_queues(submission), prefix="move"),
+        "duplicate": DuplicateForm(cases.duplicate_candidates(submission), prefix="duplicate"),
+        "undo": ActionForm(prefix="undo"),
+    }
 
 
 def render_case(submission, failed=None, status: int = 200, error_message: str | None = None):
-    """The case page with every action's form; ``failed`` is the form that just failed, with its errors."""
-    forms = {
-        "claim": ActionForm(prefix="claim"),
-        "assign": AssignForm(cases.members_of(submission.queue), prefix="assign"),
-        "status": StatusForm(lifecycle.staff_choices(Status(submission.status)), prefix="status"),
-        "note": NoteForm(prefix="note"),
-        "update": PublicUpdateForm(prefix="update"),
-        "move": MoveForm(cases.other_queues(submission), prefix="move"),
-        "duplicate": DuplicateForm(prefix="duplicate"),
-    }
+    """The case page with every action's form; ``failed`` is the form that just failed, with its errors, shown
+    at the case's own address's level (every action's address also answers GET, with the case)."""
+    forms = case_forms(submission)
     if failed is not None:
         forms[failed._prefix.rstrip("-")] = failed
     service = current_app.extensions["catalogue"].get(submission.service_slug)
@@ -168,10 +193,24 @@ def render_case(submission, failed=None, status: int = 200, error_message: str |
     ), status
 
 
+def refused(submission, form, field, error: cases.CaseError):
+    """An action the rules refuse: its message on the field it is about, and in the error summary linked to it."""
+    field.errors = [*field.errors, str(error)]
+    return render_case(submission, form, 400)
+
+
 @bp.get("/cases/<reference>")
 @staff_only(*QUEUE_WORKERS)
 def case(reference: str):
     return render_case(case_or_abort(reference))
+
+
+@bp.get("/cases/<reference>/<any(claim, assign, updates, notes, move, duplicate, 'undo-duplicate'):action>")
+@staff_only(*QUEUE_WORKERS)
+def action_page(reference: str, action: str):
+    """An action's address in the address bar (after an error, a refresh, a bookmark): the case itself."""
+    submission = case_or_abort(reference, action=None)
+    return redirect(url_for("staff.case", reference=submission.reference))
 
 
 def back_to_case(submission, message: str):
@@ -183,10 +222,12 @@ def back_to_case(submission, message: str):
 @staff_only(*QUEUE_WORKERS)
 def claim(reference: str):
     submission = case_or_abort(reference, action=None)
-    form = ActionForm(prefix="claim")
+    form = ClaimForm(prefix="claim")
     if not form.validate_on_submit():
         abort(400)
-    cases.claim(submission, current_user)
+    cases.claim(submission, current_user, start=form.start.data)
+    if form.start.data and submission.status == Status.IN_PROGRESS:
+        return back_to_case(submission, "You have claimed this case and marked it as in progress.")
     return back_to_case(submission, "You have claimed this case.")
 
 
@@ -198,19 +239,35 @@ def assign(reference: str):
     if not form.validate_on_submit():
         return render_case(submission, form, 400)
     to = None if form.assignee.data == "nobody" else db.session.get(StaffUser, int(form.assignee.data))
-    cases.assign(submission, to, current_user)
+    try:
+        cases.assign(submission, to, current_user)
+    except cases.CaseError as error:
+        return refused(submission, form, form.assignee, error)
     return back_to_case(submission, f"Assigned to {to.name}." if to else "The case is now unassigned.")
 
 
-@bp.post("/cases/<reference>/status")
+def emailed_message(count: int) -> str:
+    if count == 0:
+        return "Nobody gave an email address, so nobody is emailed."
+    return f"We are emailing it to {plural(count, 'person')}."
+
+
+@bp.post("/cases/<reference>/updates")
 @staff_only(*QUEUE_WORKERS)
-def change_status(reference: str):
+def update_case(reference: str):
     submission = case_or_abort(reference, action=None)
-    form = StatusForm(lifecycle.staff_choices(Status(submission.status)), prefix="status")
+    current = Status(submission.status)
+    form = UpdateForm(current, lifecycle.staff_choices(current), prefix="update")
     if not form.validate_on_submit():
         return render_case(submission, form, 400)
-    cases.change_status(submission, Status(form.status.data), current_user)
-    return back_to_case(submission, f"Status changed to {Status(form.status.data).label.lower()}.")
+    if form.new_status == Status.CLOSED:
+        return confirm_first(submission, action="close", text=form.update.data or "")
+    try:
+        emailed = cases.update_case(submission, form.update.data or "", current_user, form.new_status)
+    except cases.CaseError as error:
+        return refused(submission, form, form.update, error)
+    done = f"Status changed to {submission.status_label.lower()}." if form.new_status else "Update published."
+    return back_to_case(submission, f"{done} {emailed_message(emailed)}")
 
 
 @bp.post("/cases/<reference>/notes")
@@ -224,49 +281,112 @@ def add_note(reference: str):
     return back_to_case(submission, "Note added.")
 
 
-@bp.post("/cases/<reference>/updates")
-@staff_only(*QUEUE_WORKERS)
-def public_update(reference: str):
-    submission = case_or_abort(reference, action=None)
-    form = PublicUpdateForm(prefix="update")
-    if not form.validate_on_submit():
-        return render_case(submission, form, 400)
-    emailed = cases.public_update(
-        submission, form.update.data, current_user, url_for("public.check_progress", _external=True)
-    )
-    return back_to_case(
-        submission,
-        f"Update published. We are emailing it to {emailed} people."
-        if emailed
-        else "Update published. Nobody gave an email address, so nobody is emailed.",
-    )
-
-
 @bp.post("/cases/<reference>/move")
 @staff_only(*QUEUE_WORKERS)
 def move(reference: str):
     submission = case_or_abort(reference, action=None)
-    queues = cases.other_queues(submission)
-    form = MoveForm(queues, prefix="move")
+    form = MoveForm(cases.other_queues(submission), prefix="move")
     if not form.validate_on_submit():
         return render_case(submission, form, 400)
-    destination = next(q for q in queues if q.slug == form.queue.data)
-    cases.move(submission, destination, form.reason.data, current_user)
-    flash(f"Moved {submission.reference} to the {destination.name} queue.")
-    return redirect(url_for("staff.queues"))
+    return confirm_first(
+        submission, action="move", queue=form.queue.data, reason=form.reason.data, from_queue=submission.queue.slug
+    )
 
 
 @bp.post("/cases/<reference>/duplicate")
 @staff_only(*QUEUE_WORKERS)
 def mark_duplicate(reference: str):
     submission = case_or_abort(reference, action=None)
-    form = DuplicateForm(prefix="duplicate")
+    form = DuplicateForm(cases.duplicate_candidates(submission), prefix="duplicate")
     if not form.validate_on_submit():
         return render_case(submission, form, 400)
-    original = cases.mark_duplicate(
-        submission, form.original.data, current_user, url_for("public.check_progress", _external=True)
+    try:
+        original = cases.check_original(submission, form.reference)
+    except cases.CaseError as error:
+        field = form.other if form.other.data and form.original.data in ("", None, "another") else form.original
+        return refused(submission, form, field, error)
+    return confirm_first(submission, action="duplicate", original=original.reference)
+
+
+@bp.post("/cases/<reference>/undo-duplicate")
+@staff_only(*QUEUE_WORKERS)
+def undo_duplicate(reference: str):
+    submission = case_or_abort(reference, action=None)
+    if not ActionForm(prefix="undo").validate_on_submit():
+        abort(400)
+    back_to = cases.undo_duplicate(submission, current_user)
+    return back_to_case(submission, f"This case is no longer a duplicate. It is {back_to.label.lower()} again.")
+
+
+# Confirming before something is changed that is hard to undo (the GOV.UK pattern) ------------------
+
+
+def confirm_first(submission, **pending):
+    """Keep the action (already valid) until the member of staff confirms it on its own page."""
+    session[PENDING] = {**session.get(PENDING, {}), submission.reference: pending}
+    return redirect(url_for("staff.confirm", reference=submission.reference))
+
+
+def pending_for(submission) -> dict | None:
+    return session.get(PENDING, {}).get(submission.reference)
+
+
+def forget_pending(submission) -> None:
+    waiting = session.get(PENDING, {})
+    waiting.pop(submission.reference, None)
+    session[PENDING] = waiting
+
+
+@bp.route("/cases/<reference>/confirm", methods=["GET", "POST"])
+@staff_only(*QUEUE_WORKERS)
+def confirm(reference: str):
+    submission = case_or_abort(reference, action=None)
+    pending = pending_for(submission)
+    if pending is None:
+        return redirect(url_for("staff.case", reference=submission.reference))
+    form = ActionForm(prefix="confirm")
+    if form.validate_on_submit():
+        forget_pending(submission)
+        return PERFORM[pending["action"]](submission, pending)
+    context = {"submission": submission, "pending": pending, "form": None, "confirm_form": form}
+    if pending["action"] == "move":
+        context["destination"] = db.session.scalar(select(Queue).where(Queue.slug == pending["queue"]))
+    elif pending["action"] == "duplicate":
+        original = submissions.get_by_reference(pending["original"])
+        service = current_app.extensions["catalogue"].get(original.service_slug) if original else None
+        context["original"] = original
+        context["original_summary"] = submitted_summary(service, original, personal=True) if service else []
+        context["moving"] = cases.recipients(submission)
+    elif pending["action"] == "close":
+        context["telling"] = cases.recipients(submission)
+    return render_template("staff/confirm.html", **context)
+
+
+def perform_close(submission, pending):
+    emailed = cases.update_case(submission, pending.get("text", ""), current_user, Status.CLOSED)
+    return back_to_case(submission, f"Case closed. {emailed_message(emailed)}")
+
+
+def perform_move(submission, pending):
+    destination = db.session.scalar(select(Queue).where(Queue.slug == pending["queue"]))
+    if destination is None:
+        raise cases.CaseError("That queue no longer exists: choose another")
+    cases.move(submission, destination, pending["reason"], current_user)
+    message = f"Moved {submission.reference} to the {destination.name} queue."
+    if cases.can_work_queue(current_user, destination):
+        return back_to_case(submission, message)
+    flash(f"{message} You do not work in that queue, so you can no longer see it.")
+    return redirect(
+        url_for("staff.queue", slug=pending["from_queue"]) if "from_queue" in pending else url_for("staff.queues")
     )
+
+
+def perform_duplicate(submission, pending):
+    original = cases.mark_duplicate(submission, pending["original"], current_user)
     return back_to_case(submission, f"Marked as a duplicate of {original.reference}.")
+
+
+PERFORM = {"close": perform_close, "move": perform_move, "duplicate": perform_duplicate}
 
 
 @bp.get("/cases/<reference>/photos/<stored_id>")
@@ -281,18 +401,32 @@ def photo(reference: str, stored_id: str):
     )
 
 
+OUTBOX_SIZE = 200
+
+
 @bp.get("/outbox")
 @staff_only(*ADMINS)
 def outbox():
-    messages = db.session.scalars(select(Notification).order_by(Notification.id.desc()).limit(200)).all()
-    return render_template("staff/outbox.html", messages=messages)
+    messages = db.session.scalars(select(Notification).order_by(Notification.id.desc()).limit(OUTBOX_SIZE)).all()
+    return render_template("staff/outbox.html", messages=messages, size=OUTBOX_SIZE)
+
+
+@bp.get("/outbox/<int:message_id>")
+@staff_only(*ADMINS)
+def outbox_message(message_id: int):
+    """One message as it was written: what the person was (or will be) sent. Reading it is audited."""
+    message = db.session.get(Notification, message_id) or abort(404)
+    audit.record("notification.view", message.submission, actor=current_user, notification=message.id)
+    db.session.commit()
+    return render_template("staff/outbox-message.html", message=message)
 
 
 @bp.errorhandler(cases.CaseError)
 def case_error(error: cases.CaseError):
-    """An action that cannot be done: the page again, with the reason as a GOV.UK error."""
+    """An action that cannot be done (someone changed the case first): the case again, with the reason."""
     reference = (request.view_args or {}).get("reference")
     if reference:
+        db.session.rollback()
         submission = submissions.get_by_reference(reference) or abort(404)
         return render_case(submission, status=400, error_message=str(error))
     return render_template("staff/error.html", message=str(error)), 400

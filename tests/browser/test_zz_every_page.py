@@ -1,0 +1,80 @@
+"""Every page of the site, public and staff, passed axe-core and the reflow check at 320px in this run.
+
+The journey tests record each page they pass through (tests/browser/conftest.py, Recorder). This test runs after
+them (pytest collects the browser tests by file name, and this file's name sorts last), visits the pages no
+journey passes through (the error pages), and then fails if any page of any service in the catalogue, or any other
+page the site serves as HTML, went unchecked: a new page, or a new service, needs a browser test that records it.
+It is skipped when only some of the browser tests ran (a -k selection, one file), since the others record pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.checked import CHECKED
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import LiveServer, Recorder
+
+pytestmark = pytest.mark.browser
+
+# What the site serves that is not a page a person reads, or is never shown (a redirect): with the reason.
+NOT_PAGES = {
+    "api.export_csv": "a file for back-office systems",
+    "api.export_jsonl": "a file for back-office systems",
+    "public.assets": "GOV.UK Frontend's files",
+    "static": "our scripts",
+    "public.healthz": "JSON for the load balancer",
+    "public.similar_photo": "an image",
+    "staff.photo": "an image",
+    "staff.export": "a CSV or JSON Lines file",
+    "staff.payments_ledger": "a CSV file",
+    "public.begin": "a redirect to a journey's first page",
+    "staff.action_page": "a redirect to the case",
+}
+# Each service's own pages: its start page, check answers, and each question page.
+PER_SERVICE = ("public.start", "public.question", "public.check_answers")
+
+
+def all_browser_tests_ran(request: pytest.FixtureRequest) -> bool:
+    ran = {Path(str(item.fspath)).name for item in request.session.items}
+    return all(path.name in ran for path in Path(__file__).parent.glob("test_*.py"))
+
+
+def expected_pages(server: LiveServer) -> set[tuple[str, ...]]:
+    app = server.app
+    expected = {
+        (rule.endpoint,)
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and rule.endpoint not in NOT_PAGES and rule.endpoint not in PER_SERVICE
+    }
+    expected -= {("public.question",), ("public.already_reported",), ("public.following",), ("public.confirmation",)}
+    for service in app.extensions["catalogue"]:
+        expected.add(("public.start", service.slug, ""))
+        expected.add(("public.check_answers", service.slug, ""))
+        expected.update(("public.question", service.slug, page.name) for page in service.pages)
+        # Free services end on their confirmation page; paid ones on the payment page's outcome.
+        if service.fee is None:
+            expected.add(("public.confirmation", service.slug, ""))
+    return expected | {("404",)}
+
+
+def test_every_page_passes_axe_and_reflows(
+    request: pytest.FixtureRequest, js_page: Page, live_server: LiveServer, recorder: Callable[..., Recorder]
+) -> None:
+    if not all_browser_tests_ran(request):
+        pytest.skip("only some of the browser tests ran, and they record the pages this test checks")
+    record = recorder("every-page-")
+    js_page.goto("/no-such-page")
+    record(js_page, "not-found")
+    record.assert_accessible()
+
+    missing = sorted(expected_pages(live_server) - CHECKED)
+    assert not missing, (
+        "These pages were never checked by axe-core and for reflow at 320px: record them in a browser test "
+        f"(or list them in NOT_PAGES, with the reason): {missing}"
+    )
