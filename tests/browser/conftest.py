@@ -41,6 +41,8 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # WCAG 1.4.10 (reflow): at 320 CSS pixels wide nothing may need scrolling sideways. axe-core does not check it.
 REFLOW_WIDTH = 320
+# The window the journeys run in: a small laptop's, where staff found the queue table running past its column.
+WINDOW = {"width": 1024, "height": 768}
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
 
 # A loaded CI machine can be slow: wait up to 10 s for what a resident should see (Playwright's default is 5 s).
@@ -136,6 +138,7 @@ def js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     bypass_csp lets the injected axe-core run under the site's strict Content-Security-Policy."""
     context = browser.new_context(
         base_url=live_server.url,
+        viewport=WINDOW,
         geolocation=HOME,
         permissions=["geolocation"],
         bypass_csp=True,
@@ -155,19 +158,22 @@ def js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 @pytest.fixture
 def no_js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A resident whose browser runs no JavaScript at all."""
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, locale="en-GB")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, locale="en-GB", viewport=WINDOW)
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
 
 
+DOCUMENT_WIDTH = "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+
+
 def reflow_width(page: Page, name: str | None = None) -> int:
     """How wide the document is when the window is REFLOW_WIDTH CSS pixels wide (a 1,280 px window zoomed to
     400%); with ``name``, a screenshot at that width too. The window is put back as it was."""
-    before = page.viewport_size or {"width": 1280, "height": 720}
+    before = page.viewport_size or WINDOW
     page.set_viewport_size({"width": REFLOW_WIDTH, "height": 720})
     try:
-        width = page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+        width = page.evaluate(DOCUMENT_WIDTH)
         if name:
             page.screenshot(path=SCREENSHOTS / f"{name}-320px.png", full_page=True)
     finally:
@@ -182,13 +188,22 @@ class PageCheck:
     path: str
     violations: list[dict[str, Any]]
     width_at_320: int = REFLOW_WIDTH
+    window: int = WINDOW["width"]
+    width_in_window: int = WINDOW["width"]
 
     @property
     def reflows(self) -> bool:
-        return self.width_at_320 <= REFLOW_WIDTH
+        return self.width_at_320 <= REFLOW_WIDTH and self.width_in_window <= self.window
 
     def line(self) -> str:
-        reflow = "reflows" if self.reflows else f"SCROLLS SIDEWAYS: {self.width_at_320}px wide at 320px"
+        reflow = (
+            "reflows"
+            if self.reflows
+            else (
+                f"SCROLLS SIDEWAYS: {self.width_at_320}px wide at 320px, "
+                f"{self.width_in_window}px in a {self.window}px window"
+            )
+        )
         return f"{self.number:02d} {self.name:<22} {self.path:<60} axe violations: {len(self.violations)}, {reflow}"
 
     def details(self) -> list[str]:
@@ -218,6 +233,8 @@ class Recorder:
         if self.screenshots:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SCREENSHOTS / f"{self.prefix}{number:02d}-{name}.png", full_page=True)
+        window = (page.viewport_size or WINDOW)["width"]
+        width_in_window = page.evaluate(DOCUMENT_WIDTH)
         width = reflow_width(page, f"{self.prefix}{number:02d}-{name}" if self.screenshots else None)
         page.add_script_tag(path=str(self.axe_source))
         violations = page.evaluate(
@@ -225,7 +242,15 @@ class Recorder:
             AXE_TAGS,
         )
         split = urlsplit(page.url)
-        check = PageCheck(number, name, split.path + (f"?{split.query}" if split.query else ""), violations, width)
+        check = PageCheck(
+            number,
+            name,
+            split.path + (f"?{split.query}" if split.query else ""),
+            violations,
+            width,
+            window,
+            width_in_window,
+        )
         key = checked.page_key(split.path)
         if key is not None:
             checked.CHECKED.add(key)
@@ -274,7 +299,7 @@ def recorder(axe_source: Path) -> Callable[[str], Recorder]:
 def axe_mirror(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """axe-core is a script, so it cannot run in the page of a resident without JavaScript: this page, with
     JavaScript for axe-core only (the site's own scripts are blocked), shows the same HTML at the same address."""
-    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB", viewport=WINDOW)
     context.route(re.compile(r"\.m?js(\?.*)?$"), lambda route: route.abort())
     yield context.new_page()
     context.close()
