@@ -8,6 +8,7 @@ It is skipped when only some of the browser tests ran (a -k selection, one file)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.checked import CHECKED
+from tests.browser.conftest import SCREENSHOTS
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer, Recorder
@@ -73,7 +75,11 @@ def test_every_page_passes_axe_and_reflows(
     record(js_page, "not-found")
     record.assert_accessible()
 
-    missing = sorted(expected_pages(live_server) - CHECKED)
+    expected = expected_pages(live_server)
+    report = SCREENSHOTS.parent / "every-page.json"
+    report.write_text(json.dumps({"expected": len(expected), "checked": sorted(CHECKED)}, indent=2))
+    print(f"{len(CHECKED)} kinds of page checked for axe-core and reflow; {len(expected)} expected")
+    missing = sorted(expected - CHECKED)
     assert not missing, (
         "These pages were never checked by axe-core and for reflow at 320px: record them in a browser test "
         f"(or list them in NOT_PAGES, with the reason): {missing}"
