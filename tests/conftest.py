@@ -18,6 +18,8 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from tests.factories import create_staff
+from tests.staff_helpers import sign_in
 from webapp import create_app, routing
 from webapp.catalogue import Catalogue, discover
 from webapp.config import TestingConfig
@@ -179,3 +181,16 @@ class Resident:
 @pytest.fixture
 def resident(app: Flask) -> Resident:
     return Resident(app.test_client())
+
+
+@pytest.fixture
+def caseworker(app_ctx):
+    """Casey, a caseworker in the Highways queue."""
+    return create_staff("caseworker", ("highways",), name="Casey Worker", email="casey@example.gov.uk")
+
+
+@pytest.fixture
+def worker(resident, caseworker):
+    """The test client, signed in as Casey."""
+    sign_in(resident, caseworker)
+    return resident

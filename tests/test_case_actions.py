@@ -4,7 +4,6 @@ on the field they are about, and no dead end when an action's address is loaded.
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from tests.factories import create_staff, create_submission
@@ -12,11 +11,6 @@ from tests.journey_helpers import submit, walk
 from tests.staff_helpers import sign_in
 from webapp.extensions import db
 from webapp.models import CaseEvent, Follower, Notification, Submission
-
-
-@pytest.fixture
-def caseworker(app_ctx):
-    return create_staff("caseworker", ("highways",), name="Casey Worker", email="casey@example.gov.uk")
 
 
 def reported(resident, **answers) -> Submission:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tests.factories import create_staff, create_submission
+from tests.factories import create_submission
 from tests.journey_helpers import submit, walk
 from tests.staff_helpers import sign_in
 from webapp import cases
@@ -35,11 +34,6 @@ def png() -> io.BytesIO:
     Image.new("RGB", (30, 20), "blue").save(buffer, "PNG")
     buffer.seek(0)
     return buffer
-
-
-@pytest.fixture
-def caseworker(app_ctx):
-    return create_staff("caseworker", ("highways",), name="Casey Worker")
 
 
 def test_the_check_leads_to_a_private_address_that_can_be_refreshed(resident, app, app_ctx):

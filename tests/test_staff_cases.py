@@ -15,17 +15,6 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, CaseEvent, Follower, Notification, Queue, Submission, utcnow
 
 
-@pytest.fixture
-def caseworker(app_ctx):
-    return create_staff("caseworker", ("highways",), name="Casey Worker", email="casey@example.gov.uk")
-
-
-@pytest.fixture
-def worker(resident, caseworker):
-    sign_in(resident, caseworker)
-    return resident
-
-
 def reported(resident) -> Submission:
     """A pothole reported through the public journey, by Sam, who gave an email."""
     walk(resident)

@@ -17,17 +17,6 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, Notification, Queue, Status, utcnow
 
 
-@pytest.fixture
-def caseworker(app_ctx):
-    return create_staff("caseworker", ("highways",), name="Casey Worker", email="casey@example.gov.uk")
-
-
-@pytest.fixture
-def worker(resident, caseworker):
-    sign_in(resident, caseworker)
-    return resident
-
-
 def queue_refs(page) -> list[str]:
     return [th.get_text(strip=True) for th in page.soup.select(".app-queue-table tbody th")]
 

@@ -7,6 +7,8 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.factories import PASSWORD
+
 COUNCIL = "Example City Council"
 
 
@@ -44,3 +46,12 @@ def expect_error(page: Page, message: str) -> None:
 
 def press_continue(page: Page) -> None:
     page.get_by_role("button", name="Continue", exact=True).click()
+
+
+def sign_in_as(page: Page, email: str) -> None:
+    """A member of staff signs in (with the test accounts' password) and lands on their queues."""
+    page.goto("/staff")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect_page(page, "Your queues")

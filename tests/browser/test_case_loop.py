@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import record_without_js
-from tests.browser.pages import answer
-from tests.factories import PASSWORD, create_staff, create_submission
+from tests.browser.pages import answer, sign_in_as
+from tests.factories import create_staff, create_submission
 from webapp.extensions import db
 from webapp.models import Notification, Submission
 
@@ -30,14 +30,6 @@ ANSWERS = {
     "what-is-the-problem": {"category": "pothole"},
     "describe-it": {"description": "A deep pothole by the bus stop."},
 }
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/staff")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your queues")
 
 
 def banner(page: Page):
@@ -59,7 +51,7 @@ def test_the_council_asks_and_the_resident_answers(
 
     staff, resident = js_page, no_js_page
     record = recorder("loop-")
-    sign_in(staff, email)
+    sign_in_as(staff, email)
     staff.goto(f"/staff/cases/{reference}")
     staff.get_by_label("Waiting for more information").check()
     staff.get_by_label("Update for the resident").fill("Which side of the bus stop is it on?")
@@ -113,7 +105,7 @@ def test_confirming_duplicate_close_and_move(js_page: Page, live_server, recorde
 
     page = js_page
     record = recorder("confirm-")
-    sign_in(page, lead)
+    sign_in_as(page, lead)
     page.goto(f"/staff/cases/{repeat}")
     page.get_by_label(f"{original}: Park Lane, Headingley, same street").check()
     page.get_by_role("button", name="Mark as duplicate").click()

@@ -99,39 +99,3 @@ def test_a_caseworker_claims_updates_and_resolves_a_report(
             ("sam@example.com", False),  # fixed
         ]
     record.assert_accessible()
-
-
-def sign_in_as(page: Page, email: str) -> None:
-    page.goto("/staff")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect_page(page, "Your queues")
-
-
-def test_the_outbox_and_a_refused_case_are_accessible(
-    js_page: Page, live_server, recorder: Callable[..., Recorder]
-) -> None:
-    with live_server.app.app_context():
-        admin = create_staff("admin", (), name="Ari Admin", email="ari@example.gov.uk").email
-        outsider = create_staff("caseworker", ("street-lighting",), email="outsider@example.gov.uk").email
-        report = create_submission(contact_email="sam@example.com")
-        db.session.add(Notification(to="sam@example.com", template="case-update", subject="Update", body="Hi"))
-        db.session.commit()
-        reference = report.reference
-
-    page = js_page
-    record = recorder("staff-more-")
-    sign_in_as(page, admin)
-    page.get_by_role("link", name="Outbox").click()
-    expect_page(page, "Outbox")
-    expect(page.get_by_role("table")).to_contain_text("sam@example.com")
-    record(page, "outbox")
-    page.get_by_role("button", name="Sign out").click()
-
-    sign_in_as(page, outsider)
-    response = page.goto(f"/staff/cases/{reference}")
-    assert response is not None and response.status == 403
-    expect_page(page, "You do not have permission to see this page")
-    record(page, "refused")
-    record.assert_accessible()

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.pages import COUNCIL, expect_page
-from tests.factories import PASSWORD, create_staff, create_submission
+from tests.browser.pages import COUNCIL, expect_page, sign_in_as
+from tests.factories import create_staff, create_submission
 from webapp import feedback
 from webapp.extensions import db
 from webapp.models import Notification, Queue, Status, utcnow
@@ -30,14 +30,6 @@ TILE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
 TILE_HOST = "https://tile.openstreetmap.org/**"
-
-
-def sign_in_as(page: Page, email: str) -> None:
-    page.goto("/staff")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect_page(page, "Your queues")
 
 
 def document_width(page: Page) -> int:
