@@ -15,7 +15,7 @@ from sqlalchemy import Select, delete, func, select, text, tuple_, update
 
 from webapp import audit, lifecycle, notifications, submissions
 from webapp.extensions import db
-from webapp.geo import box_around, distance_metres
+from webapp.geo import box_around, distance_metres, same_area
 from webapp.models import OPEN_STATUSES, CaseEvent, Follower, Queue, Role, StaffUser, Status, Submission, utcnow
 
 PAGE_SIZE = 50
@@ -545,18 +545,11 @@ def duplicate_candidates(submission: Submission) -> list[Candidate]:
         if None not in (submission.latitude, submission.longitude, other.latitude, other.longitude):
             distance = distance_metres(submission.latitude, submission.longitude, other.latitude, other.longitude)
         same_street = bool(submission.street_key) and other.street_key == submission.street_key
-        same_street = same_street and _same_area(submission, other)
+        same_street = same_street and same_area(submission.area, other.area)
         if (distance is not None and distance <= DUPLICATE_RADIUS_METRES) or same_street:
             candidates.append(Candidate(other, distance, same_street))
     candidates.sort(key=lambda c: (c.distance is None, c.distance or 0, not c.same_street, -c.submission.id))
     return candidates[:DUPLICATE_CHOICES]
-
-
-def _same_area(one: Submission, other: Submission) -> bool:
-    def fold(area: str | None) -> str:
-        return " ".join((area or "").lower().split())
-
-    return not one.area or not other.area or fold(one.area) == fold(other.area)
 
 
 def check_original(submission: Submission, reference: str) -> Submission:

@@ -62,6 +62,12 @@ def street_key(street: str | None) -> str | None:
 
 
 def area_key(area: str | None) -> str | None:
-    """A town or area for comparison: ``" Little  woodhouse"`` and ``"Little Woodhouse"`` are the same place."""
-    key = " ".join((area or "").casefold().split())
-    return key or None
+    """A town or area for comparison (routing rules, similar reports): ``" Little  woodhouse"`` and
+    ``"Little Woodhouse"`` are the same place."""
+    return " ".join((area or "").lower().split()) or None
+
+
+def same_area(one: str | None, other: str | None) -> bool:
+    """Two reports' areas are the same place when they match, or when either report did not name one."""
+    one, other = area_key(one), area_key(other)
+    return one is None or other is None or one == other

@@ -107,11 +107,9 @@ TRANSITIONS: dict[Status, dict[Status, tuple[ActorKind, ...]]] = {
     # A payment the provider confirms after we gave up waiting still pays for the submission.
     Status.CANCELLED: {Status.RECEIVED: _SYSTEM},
 }
-# Moves that have an action of their own on the case page, rather than a choice in "Update the case": marking
-# a duplicate, and undoing it.
+# Statuses reached, and left, by an action of their own on the case page rather than a choice in "Update the
+# case": marking a duplicate, and undoing it.
 OWN_ACTIONS = (Status.DUPLICATE,)
-# A status only reached, or left, through those actions.
-OWN_ACTION_STATUSES = (Status.DUPLICATE,)
 
 
 def allowed(current: Status, actor_kind: ActorKind) -> tuple[Status, ...]:
@@ -120,7 +118,7 @@ def allowed(current: Status, actor_kind: ActorKind) -> tuple[Status, ...]:
 
 def staff_choices(current: Status) -> tuple[Status, ...]:
     """What "Update the case" offers staff for a case in ``current``."""
-    if current in OWN_ACTION_STATUSES:
+    if current in OWN_ACTIONS:
         return ()
     return tuple(status for status in allowed(current, ActorKind.STAFF) if status not in OWN_ACTIONS)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 
 from webapp.extensions import db
+from webapp.geo import area_key
 from webapp.models import Queue, RoutingRule
 
 SEED_FILE = Path(__file__).parent / "data" / "routing.json"
@@ -24,10 +25,6 @@ class Decision:
     @property
     def reason(self) -> str:
         return f"Matched rule '{self.rule.name}'" if self.rule else "No routing rule matched: sent to Triage"
-
-
-def area_key(area: str | None) -> str | None:
-    return " ".join((area or "").lower().split()) or None
 
 
 def specificity(rule: RoutingRule) -> int:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.geo import area_key, box_around, distance_metres
+from webapp.geo import box_around, distance_metres, same_area
 from webapp.models import OPEN_STATUSES, CaseEvent, Follower, Submission, utcnow
 
 # No 0/O, 1/I/L or U/V/W, which are misread or misheard: safe to say on the phone and type from a letter.
@@ -91,14 +91,8 @@ def find_similar_open(
         query = query.where(Submission.latitude.is_(None))
     if street_key:
         same_street = query.where(Submission.street_key == street_key).order_by(Submission.created_at.desc())
-        found += [Similar(s, None) for s in db.session.scalars(same_street) if _same_area(area, s.area)]
+        found += [Similar(s, None) for s in db.session.scalars(same_street) if same_area(area, s.area)]
     return found[:SIMILAR_LIMIT]
-
-
-def _same_area(one: str | None, other: str | None) -> bool:
-    """Two areas are the same place when they match, or when either report did not name one."""
-    one, other = area_key(one), area_key(other)
-    return one is None or other is None or one == other
 
 
 def public_updates(submission: Submission) -> list[CaseEvent]:

@@ -26,6 +26,7 @@ from webapp.journeys import submitted_summary
 from webapp.models import QUEUE_STATUSES, Notification, Queue, Role, StaffUser, Status, utcnow
 from webapp.staff import LAST_SEEN, bp
 from webapp.staff.forms import (
+    ANOTHER,
     ActionForm,
     AssignForm,
     ClaimForm,
@@ -158,25 +159,27 @@ def export(slug: str, extension: str):
 PENDING = "staff_pending"  # an action waiting for its confirmation page, per case
 
 
-def case_forms(submission) -> dict:
+def case_forms(submission, failed=None) -> dict:
+    """Every action's form, by prefix; ``failed`` (a form that just failed) in place of its own, which is then not
+    built again (the duplicate form looks up nearby reports)."""
     current = Status(submission.status)
-    return {
-        "claim": ClaimForm(prefix="claim", data={"start": current == Status.RECEIVED}),
-        "assign": AssignForm(cases.members_of(submission.queue), prefix="assign"),
-        "update": UpdateForm(current, lifecycle.staff_choices(current), prefix="update"),
-        "note": NoteForm(prefix="note"),
-        "move": MoveForm(cases.other_queues(submission), prefix="move"),
-        "duplicate": DuplicateForm(cases.duplicate_candidates(submission), prefix="duplicate"),
-        "undo": ActionForm(prefix="undo"),
+    makers = {
+        "claim": lambda: ClaimForm(prefix="claim", data={"start": current == Status.RECEIVED}),
+        "assign": lambda: AssignForm(cases.members_of(submission.queue), prefix="assign"),
+        "update": lambda: UpdateForm(current, lifecycle.staff_choices(current), prefix="update"),
+        "note": lambda: NoteForm(prefix="note"),
+        "move": lambda: MoveForm(cases.other_queues(submission), prefix="move"),
+        "duplicate": lambda: DuplicateForm(cases.duplicate_candidates(submission), prefix="duplicate"),
+        "undo": lambda: ActionForm(prefix="undo"),
     }
+    replaced = failed._prefix.rstrip("-") if failed is not None else None
+    return {name: failed if name == replaced else make() for name, make in makers.items()}
 
 
 def render_case(submission, failed=None, status: int = 200, error_message: str | None = None):
     """The case page with every action's form; ``failed`` is the form that just failed, with its errors, shown
     at the case's own address's level (every action's address also answers GET, with the case)."""
-    forms = case_forms(submission)
-    if failed is not None:
-        forms[failed._prefix.rstrip("-")] = failed
+    forms = case_forms(submission, failed)
     service = current_app.extensions["catalogue"].get(submission.service_slug)
     summary = submitted_summary(service, submission, personal=True) if service else []
     return render_template(
@@ -303,7 +306,7 @@ def mark_duplicate(reference: str):
     try:
         original = cases.check_original(submission, form.reference)
     except cases.CaseError as error:
-        field = form.other if form.other.data and form.original.data in ("", None, "another") else form.original
+        field = form.other if form.other.data and form.original.data in ("", None, ANOTHER) else form.original
         return refused(submission, form, field, error)
     return confirm_first(submission, action="duplicate", original=original.reference)
 
@@ -376,9 +379,7 @@ def perform_move(submission, pending):
     if cases.can_work_queue(current_user, destination):
         return back_to_case(submission, message)
     flash(f"{message} You do not work in that queue, so you can no longer see it.")
-    return redirect(
-        url_for("staff.queue", slug=pending["from_queue"]) if "from_queue" in pending else url_for("staff.queues")
-    )
+    return redirect(url_for("staff.queue", slug=pending["from_queue"]))
 
 
 def perform_duplicate(submission, pending):
