@@ -81,8 +81,41 @@ QUEUE_STATUSES = tuple(status for status in Status if status not in (Status.AWAI
 
 
 class Channel(enum.StrEnum):
+    """How a submission reached the council: a resident online, or an agent for a caller."""
+
     ONLINE = "online"
-    PHONE = "phone"
+    PHONE = "phone"  # the contact centre, for a caller
+    FACE_TO_FACE = "face-to-face"  # a customer service centre, for a visitor
+
+    @property
+    def label(self) -> str:
+        return {"online": "Online", "phone": "Phone", "face-to-face": "Face to face"}[self.value]
+
+
+ASSISTED_CHANNELS = (Channel.PHONE, Channel.FACE_TO_FACE)
+
+
+class UpdatesBy(enum.StrEnum):
+    """How someone wants to hear about their submission. Callers often have no email address."""
+
+    EMAIL = "email"
+    SMS = "sms"  # a text message to a mobile number
+    PHONE = "phone"  # a call from the team
+    LETTER = "letter"  # a letter to their address
+    NONE = "none"  # anonymous: no updates
+
+    @property
+    def label(self) -> str:
+        return UPDATES_LABELS[self]
+
+
+UPDATES_LABELS = {
+    UpdatesBy.EMAIL: "Email",
+    UpdatesBy.SMS: "Text message",
+    UpdatesBy.PHONE: "Phone call",
+    UpdatesBy.LETTER: "Letter",
+    UpdatesBy.NONE: "No updates",
+}
 
 
 class Role(enum.StrEnum):
@@ -161,13 +194,38 @@ class RoutingRule(db.Model):
     queue: Mapped[Queue] = relationship()
 
 
+class Call(db.Model):
+    """A caller on the phone, or a visitor at a customer service centre, whom an agent is helping. An agent may hold
+    several at once; each call keeps its own drafts, one per service, so two callers' answers never mix."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # phone or face-to-face
+    # Who is calling, when the agent found them first: their journeys start with these filled in.
+    caller_name: Mapped[str | None] = mapped_column(String(200))
+    caller_email: Mapped[str | None] = mapped_column(String(320))
+    caller_phone: Mapped[str | None] = mapped_column(String(40))
+    caller_postcode: Mapped[str | None] = mapped_column(String(10))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agent: Mapped[StaffUser] = relationship()
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.channel).label
+
+
 class Draft(db.Model):
-    """Answers in progress. The browser holds only this row's id, signed, in its session cookie."""
+    """Answers in progress. A resident's browser holds only this row's id, signed, in its session cookie; an
+    agent's drafts belong to the call they are for."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     service_slug: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     channel: Mapped[str] = mapped_column(String(16), default=Channel.ONLINE)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -203,6 +261,12 @@ class Submission(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_address: Mapped[str | None] = mapped_column(Text)  # for updates by letter: the lines, one a line
+    updates_by: Mapped[str | None] = mapped_column(String(16))  # webapp.models.UpdatesBy; None: by email if given
+    # When an agent confirmed they had told the caller how the council uses their information.
+    privacy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A payment link's end: until then a submission awaiting payment is not cancelled for want of it.
+    pay_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the resident last added information (answering a request, or of their own accord) that staff have not
     # yet acted on: the queue marks the case, and the next staff action on it clears this.
     resident_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -235,7 +299,18 @@ class Submission(db.Model):
 
     @property
     def is_anonymous(self) -> bool:
+        """No email address to check progress with: only what is free of personal data shows online."""
         return not self.contact_email
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.channel).label
+
+    @property
+    def updates_label(self) -> str:
+        if self.updates_by:
+            return UpdatesBy(self.updates_by).label
+        return UpdatesBy.EMAIL.label if self.contact_email else UpdatesBy.NONE.label
 
 
 class Attachment(db.Model):
@@ -411,6 +486,10 @@ class Payment(db.Model):
     card_brand: Mapped[str | None] = mapped_column(String(32))
     card_last4: Mapped[str | None] = mapped_column(String(4))
     channel: Mapped[str] = mapped_column(String(16), default=Channel.ONLINE)
+    # How it was taken: PaymentMethod. By card online (the payer, on the provider's page), by card over the phone
+    # (an agent on the provider's MOTO page), through a payment link, or in cash or by cheque at a desk.
+    method: Mapped[str] = mapped_column(String(16), default="card")
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -418,6 +497,7 @@ class Payment(db.Model):
 
     submission: Mapped[Submission] = relationship()
     charge: Mapped[Charge | None] = relationship()
+    taken_by: Mapped[StaffUser | None] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
 
     __table_args__ = (
@@ -427,6 +507,44 @@ class Payment(db.Model):
         Index("ix_payment_succeeded_at", "succeeded_at"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
+
+
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"  # the payer, online, on the provider's page
+    MOTO = "moto"  # card over the phone: an agent keys the card into the provider's MOTO page
+    LINK = "link"  # the payer, online, through a payment link an agent sent
+    CASH = "cash"  # at a customer service centre desk, with a receipt number
+    CHEQUE = "cheque"
+
+    @property
+    def label(self) -> str:
+        return PAYMENT_METHOD_LABELS[self]
+
+
+PAYMENT_METHOD_LABELS = {
+    PaymentMethod.CARD: "Card, online",
+    PaymentMethod.MOTO: "Card, over the phone",
+    PaymentMethod.LINK: "Card, by payment link",
+    PaymentMethod.CASH: "Cash",
+    PaymentMethod.CHEQUE: "Cheque",
+}
+
+
+class PaymentLink(db.Model):
+    """A link an agent sent a caller to pay for a submission themselves, by email or text message. Only a hash of
+    its token is kept; it works until it expires or the submission is paid, and can be sent again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    sent_to: Mapped[str] = mapped_column(String(320))
+    sent_via: Mapped[str] = mapped_column(String(8))  # email or sms
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    submission: Mapped[Submission] = relationship()
+    sent_by: Mapped[StaffUser | None] = relationship()
 
 
 class Refund(db.Model):

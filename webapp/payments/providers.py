@@ -52,6 +52,9 @@ class PaymentRequest:
     email: str | None
     expires_at: datetime  # the provider should stop taking the payment after this
     idempotency_key: str  # the same key for a retried create, so a retry cannot make a second payment
+    # Card over the phone (mail order / telephone order): a contact-centre agent keys the caller's card into the
+    # provider's MOTO page. The provider flags the payment as MOTO (out of scope of Strong Customer Authentication).
+    moto: bool = False
 
 
 @dataclass(frozen=True)
