@@ -7,23 +7,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app
-from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from limits import parse
 
 from forms._common import email_field
 from webapp import charges
 from webapp.catalogue import Answers, NotPayable, Page, SummaryRow
-from webapp.extensions import limiter
+from webapp.extensions import limiter, rate_limit_key
 from webapp.models import Charge
 
 
 def count_lookup() -> None:
-    """Each try at finding a charge counts against the address's limit, so references cannot be guessed."""
+    """Each try at finding a charge counts against the address's limit (an agent's own), so references cannot be
+    guessed."""
     if not limiter.enabled:
         return
     limit = parse(current_app.config["RATELIMIT_CHARGE_LOOKUP"])
-    if not limiter.limiter.hit(limit, "charge-lookup", get_remote_address()):
+    if not limiter.limiter.hit(limit, "charge-lookup", rate_limit_key()):
         abort(429)
 
 

@@ -9,8 +9,9 @@ from wtforms import StringField, ValidationError
 
 from forms._charges import ChargeLookupForm, ChargePage, ReceiptEmailForm, payable_charge
 from forms._common import required
+from forms._contact import RECEIPT_METHODS, UpdatesPage, contact_record
 from webapp import charges
-from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow
+from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, assisted, online
 from webapp.models import Charge
 from webapp.money import format_pence
 
@@ -79,7 +80,7 @@ def find_summary(stored) -> list[SummaryRow]:
 
 
 def record(answers: Answers) -> Record:
-    return Record(category="pcn", contact_email=answers.value("email"), description=f"Parking fine {fine_of(answers)}")
+    return Record(category="pcn", **contact_record(answers, "receipt"), description=f"Parking fine {fine_of(answers)}")
 
 
 SERVICE = Service(
@@ -92,7 +93,8 @@ SERVICE = Service(
     pages=(
         Page("find-your-fine", "Find your parking fine", FindFineForm, summarise=find_summary),
         ChargePage("your-fine", "Your parking fine", reference=fine_of, rows=rows, due=due),
-        Page("your-email", "What is your email address?", ReceiptEmailForm),
+        Page("your-email", "What is your email address?", ReceiptEmailForm, condition=online),
+        UpdatesPage("receipt", "How do you want to get your receipt?", methods=RECEIPT_METHODS, condition=assisted),
     ),
     record=record,
     fee=fee,

@@ -14,8 +14,9 @@ from wtforms.fields.choices import SelectChoice
 
 from forms._charges import ChargeLookupForm, ChargePage, ReceiptEmailForm, payable_charge
 from forms._common import required
+from forms._contact import RECEIPT_METHODS, UpdatesPage, contact_record
 from webapp import charges
-from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow
+from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, assisted, online
 from webapp.geo import normalise_postcode
 from webapp.models import Charge
 from webapp.money import format_pence, parse_pounds
@@ -158,7 +159,7 @@ def record(answers: Answers) -> Record:
     return Record(
         category="invoice",
         postcode=answers.value("postcode"),
-        contact_email=answers.value("email"),
+        **contact_record(answers, "receipt"),
         description=f"Invoice {invoice_of(answers)}",
     )
 
@@ -175,7 +176,8 @@ SERVICE = Service(
         ChargePage("your-invoice", "Your invoice", reference=invoice_of, rows=rows, due=due),
         Page("how-much", "How much do you want to pay?", HowMuchForm),
         AmountPage("amount", "How much do you want to pay?", condition=wants_part),
-        Page("your-email", "What is your email address?", ReceiptEmailForm),
+        Page("your-email", "What is your email address?", ReceiptEmailForm, condition=online),
+        UpdatesPage("receipt", "How do you want to get your receipt?", methods=RECEIPT_METHODS, condition=assisted),
     ),
     record=record,
     fee=fee,

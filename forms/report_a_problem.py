@@ -23,9 +23,10 @@ from forms._common import (
     required,
     within_council_area,
 )
+from forms._contact import NameForm, UpdatesPage, contact_record
 from forms._pages import PhotoPage, ReportCard, SimilarReportsPage
 from webapp import submissions
-from webapp.catalogue import Answers, Page, Record, Service, SummaryRow
+from webapp.catalogue import Answers, Page, Record, Service, SummaryRow, assisted, online
 from webapp.exports import ExportColumn, answer, label_of, labels_of, latest_update, latest_update_at, photo_links
 from webapp.geo import street_key
 from webapp.templating import govuk_date
@@ -206,6 +207,15 @@ def wants_updates(answers: Answers) -> bool:
     return answers.value("contact") == "named"
 
 
+def resident_wants_updates(answers: Answers) -> bool:
+    return wants_updates(answers) and online(answers)
+
+
+def caller_wants_updates(answers: Answers) -> bool:
+    """A caller, through an agent: they may have no email address, so they say how they want updates."""
+    return wants_updates(answers) and assisted(answers)
+
+
 def _coordinates(answers: Answers) -> tuple[float | None, float | None]:
     lat, lon = answers.value("latitude"), answers.value("longitude")
     return (float(lat), float(lon)) if lat and lon else (None, None)
@@ -307,6 +317,9 @@ def contact_summary(stored: dict[str, Any]) -> list[SummaryRow]:
 def record(answers: Answers) -> Record:
     lat, lon = _coordinates(answers)
     named = wants_updates(answers)
+    contact = contact_record(answers, "how-to-update", named)
+    if named and online(answers):
+        contact["contact_phone"] = answers.value("phone") or None
     return Record(
         category=answers.value("category"),
         area=answers.value("area"),
@@ -315,9 +328,8 @@ def record(answers: Answers) -> Record:
         latitude=lat,
         longitude=lon,
         contact_name=answers.value("name") if named else None,
-        contact_email=answers.value("email") if named else None,
-        contact_phone=(answers.value("phone") or None) if named else None,
         description=answers.value("description", ""),
+        **contact,
     )
 
 
@@ -367,7 +379,9 @@ SERVICE = Service(
             ContactChoiceForm,
             summarise=contact_summary,
         ),
-        Page("your-details", "Your details", DetailsForm, condition=wants_updates),
+        Page("your-details", "Your details", DetailsForm, condition=resident_wants_updates),
+        Page("your-name", "What is your name?", NameForm, condition=caller_wants_updates),
+        UpdatesPage("how-to-update", "How do you want to get updates?", condition=caller_wants_updates),
     ),
     record=record,
     export_columns=EXPORT_COLUMNS,

@@ -1,7 +1,9 @@
-"""A local stand-in for GOV.UK Notify's HTTP API: POST /v2/notifications/email, nothing else.
+"""A local stand-in for GOV.UK Notify's HTTP API: POST /v2/notifications/email and /v2/notifications/sms, nothing
+else.
 
 It records every request, checks the bearer token as Notify does (a JWT signed with the key's secret,
-issued by the service id) and answers with Notify's documented JSON, or with an error it was told to give."""
+issued by the service id) and the fields each endpoint requires, and answers with Notify's documented JSON, or
+with an error it was told to give."""
 
 from __future__ import annotations
 
@@ -20,7 +22,25 @@ SECRET = "a7c1e0d2-6f4b-4c8e-9d3a-2b5f8e1c7d90"
 # Notify's format: "{key_name}-{service_id}-{secret}".
 API_KEY = f"council-test-key-{SERVICE_ID}-{SECRET}"
 
+# The council's templates in the stub's Notify service, by channel: what NOTIFY_TEMPLATES and NOTIFY_SMS_TEMPLATES say.
+TEMPLATE_IDS = {
+    "submission-received": "f33517ff-2a88-4f6e-b855-c550268ce08a",
+    "following-report": "0c3f4d1a-8b2e-4f7a-9d6c-5e1b2a3c4d5e",
+    "case-update": "9d1e4c2b-7a6f-4e3d-8c2b-1a0f9e8d7c6b",
+    "payment-received": "3b6f0e2a-1c4d-4e5f-8a9b-0c1d2e3f4a5b",
+    "refund-issued": "6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b",
+    "payment-link": "2a4c6e8f-1b3d-4f5a-8c7e-9d0b2f4a6c8e",
+}
+SMS_TEMPLATE_IDS = {
+    "submission-received": "5c7e9a1b-3d5f-4a7c-9e1b-3d5f7a9c1e3b",
+    "payment-received": "7e9a1c3e-5f7b-4c9e-8a3c-5e7a9c1e3a5c",
+    "case-update": "8f0b2d4f-6a8c-4e0a-9c2e-4f6a8c0e2a4c",
+    "payment-link": "4d6f8b0d-2e4a-4c6e-8b0d-2f4a6c8e0b2d",
+}
+
 ERROR_NAMES = {400: "BadRequestError", 403: "AuthError", 429: "RateLimitError", 500: "Exception"}
+# What each endpoint must be sent, besides the template id: where the message goes.
+RECIPIENT_FIELDS = {"/v2/notifications/email": "email_address", "/v2/notifications/sms": "phone_number"}
 
 
 @dataclass
@@ -70,34 +90,42 @@ class NotifyStub:
         return received.status, received.response
 
     def reply(self, received: Received) -> tuple[int, dict[str, Any]]:
-        if received.path != "/v2/notifications/email":
+        if received.path not in RECIPIENT_FIELDS:
             return self.error(404, "Not found")
         try:
             received.claims()
         except (AssertionError, jwt.InvalidTokenError):
             return self.error(403, "Invalid token: signature, api token not found")
+        for field in (RECIPIENT_FIELDS[received.path], "template_id"):
+            if field not in received.body:
+                return self.error(400, f"{field} is a required property", "ValidationError")
         if self.errors:
             return self.error(*self.errors.pop(0))
-        return 201, self.created(received.body)
+        return 201, self.created(received.path, received.body)
 
-    def error(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
-        name = ERROR_NAMES.get(status, "Error")
+    def error(self, status: int, message: str, name: str | None = None) -> tuple[int, dict[str, Any]]:
+        name = name or ERROR_NAMES.get(status, "Error")
         return status, {"status_code": status, "errors": [{"error": name, "message": message}]}
 
-    def created(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Notify's documented 201 response to a sent email."""
+    def created(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Notify's documented 201 response to a sent email or text message."""
         notification_id = str(uuid.uuid4())
         template_id = body["template_id"]
         fields = body.get("personalisation", {})
+        text = "\n".join(f"{key}: {value}" for key, value in fields.items())
+        if path == "/v2/notifications/sms":
+            content = {"body": text, "from_number": "CITYCOUNCL"}
+        else:
+            content = {
+                "subject": f"Template {template_id}",
+                "body": text,
+                "from_email": "example.city.council@notifications.service.gov.uk",
+                "one_click_unsubscribe_url": None,
+            }
         return {
             "id": notification_id,
             "reference": body.get("reference"),
-            "content": {
-                "subject": f"Template {template_id}",
-                "body": "\n".join(f"{key}: {value}" for key, value in fields.items()),
-                "from_email": "example.city.council@notifications.service.gov.uk",
-                "one_click_unsubscribe_url": None,
-            },
+            "content": content,
             "uri": f"{self.url}/v2/notifications/{notification_id}",
             "template": {"id": template_id, "version": 1, "uri": f"{self.url}/v2/template/{template_id}"},
         }

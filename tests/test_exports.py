@@ -136,6 +136,8 @@ def test_csv_export(app_ctx, full):
         "contact_name": "Sam Resident",
         "contact_email": "sam@example.com",
         "contact_phone": "0113 496 0000",
+        "contact_address": "",
+        "updates_by": "",
         "classification": "OFFICIAL",
         "routing_rule": full.routing_rule.name,
         "duplicate_of": full.duplicate_of.reference,

@@ -15,19 +15,11 @@ from sqlalchemy import select
 from tests import notify_stub
 from tests.factories import create_submission
 from tests.journey_helpers import submit, walk
-from tests.notify_stub import NotifyStub
+from tests.notify_stub import SMS_TEMPLATE_IDS, TEMPLATE_IDS, NotifyStub
 from webapp import config, notifications
 from webapp.extensions import db
 from webapp.models import Notification, utcnow
 from webapp.notifications import MAX_ATTEMPTS, RETRY_DELAYS, NotifySender, SendError
-
-TEMPLATE_IDS = {
-    "submission-received": "f33517ff-2a88-4f6e-b855-c550268ce08a",
-    "following-report": "0c3f4d1a-8b2e-4f7a-9d6c-5e1b2a3c4d5e",
-    "case-update": "9d1e4c2b-7a6f-4e3d-8c2b-1a0f9e8d7c6b",
-    "payment-received": "3b6f0e2a-1c4d-4e5f-8a9b-0c1d2e3f4a5b",
-    "refund-issued": "6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b",
-}
 
 
 def queue_update(to: str = "sam@example.com") -> Notification:
@@ -213,6 +205,7 @@ def notify(app_ctx: Flask, stub: NotifyStub) -> NotifyStub:
         NOTIFY_API_KEY=notify_stub.API_KEY,
         NOTIFY_BASE_URL=stub.url,
         NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
+        NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
     )
     return stub
 
@@ -280,6 +273,7 @@ def test_notify_unreachable_is_tried_again(app_ctx):
         NOTIFY_API_KEY=notify_stub.API_KEY,
         NOTIFY_BASE_URL=f"http://127.0.0.1:{port}",
         NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
+        NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
     )
     notification = queue_update()
     assert notifications.send_due().retrying == 1
@@ -288,9 +282,18 @@ def test_notify_unreachable_is_tried_again(app_ctx):
 
 def test_the_notify_sender_needs_a_key_and_every_template_id():
     with pytest.raises(RuntimeError, match="NOTIFY_API_KEY"):
-        NotifySender("not-a-key", TEMPLATE_IDS, "http://127.0.0.1", 1)
-    with pytest.raises(RuntimeError, match="case-update"):
-        NotifySender(notify_stub.API_KEY, {**TEMPLATE_IDS, "case-update": None}, "http://127.0.0.1", 1)
+        NotifySender("not-a-key", TEMPLATE_IDS, SMS_TEMPLATE_IDS, "http://127.0.0.1", 1)
+    with pytest.raises(RuntimeError, match=r"for: case-update \(email\)$"):
+        NotifySender(
+            notify_stub.API_KEY, {**TEMPLATE_IDS, "case-update": None}, SMS_TEMPLATE_IDS, "http://127.0.0.1", 1
+        )
+    with pytest.raises(RuntimeError, match=r"for: payment-link \(text message\)$"):
+        NotifySender(notify_stub.API_KEY, TEMPLATE_IDS, {**SMS_TEMPLATE_IDS, "payment-link": ""}, "http://127.0.0.1", 1)
+
+
+def test_there_is_a_template_id_setting_for_every_template():
+    assert set(config.NOTIFY_TEMPLATE_SETTINGS) == set(notifications.TEMPLATES)
+    assert set(config.NOTIFY_SMS_TEMPLATE_SETTINGS) == set(notifications.SMS_TEMPLATES)
 
 
 PRODUCTION = {
@@ -305,12 +308,19 @@ TEMPLATE_SETTINGS = {
     "NOTIFY_TEMPLATE_CASE_UPDATE": TEMPLATE_IDS["case-update"],
     "NOTIFY_TEMPLATE_PAYMENT_RECEIVED": TEMPLATE_IDS["payment-received"],
     "NOTIFY_TEMPLATE_REFUND_ISSUED": TEMPLATE_IDS["refund-issued"],
+    "NOTIFY_TEMPLATE_PAYMENT_LINK": TEMPLATE_IDS["payment-link"],
+}
+SMS_TEMPLATE_SETTINGS = {
+    "NOTIFY_SMS_TEMPLATE_SUBMISSION_RECEIVED": SMS_TEMPLATE_IDS["submission-received"],
+    "NOTIFY_SMS_TEMPLATE_PAYMENT_RECEIVED": SMS_TEMPLATE_IDS["payment-received"],
+    "NOTIFY_SMS_TEMPLATE_CASE_UPDATE": SMS_TEMPLATE_IDS["case-update"],
+    "NOTIFY_SMS_TEMPLATE_PAYMENT_LINK": SMS_TEMPLATE_IDS["payment-link"],
 }
 
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("EMAIL_SENDER", "NOTIFY_API_KEY", *TEMPLATE_SETTINGS):
+    for name in ("EMAIL_SENDER", "NOTIFY_API_KEY", *TEMPLATE_SETTINGS, *SMS_TEMPLATE_SETTINGS):
         monkeypatch.delenv(name, raising=False)
     for name, value in PRODUCTION.items():
         monkeypatch.setenv(name, value)
@@ -324,6 +334,11 @@ def test_production_with_notify_refuses_to_start_without_its_settings(environmen
         RuntimeError, match="NOTIFY_API_KEY, NOTIFY_TEMPLATE_SUBMISSION_RECEIVED, NOTIFY_TEMPLATE_CASE_UP"
     ):
         config.load("production")
+    for name, value in TEMPLATE_SETTINGS.items():
+        environment.setenv(name, value)
+    # The text message templates too: people who chose text messages get them.
+    with pytest.raises(RuntimeError, match="NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_SUBMISSION_RECEIVED, NOTIFY_SMS_T"):
+        config.load("production")
     environment.setenv("EMAIL_SENDER", "carrier-pigeon")
     with pytest.raises(RuntimeError, match="EMAIL_SENDER"):
         config.load("production")
@@ -332,11 +347,12 @@ def test_production_with_notify_refuses_to_start_without_its_settings(environmen
 def test_a_notify_key_chooses_the_notify_sender(environment):
     assert config.load("production").EMAIL_SENDER == "log"
     environment.setenv("NOTIFY_API_KEY", notify_stub.API_KEY)
-    for name, value in TEMPLATE_SETTINGS.items():
+    for name, value in {**TEMPLATE_SETTINGS, **SMS_TEMPLATE_SETTINGS}.items():
         environment.setenv(name, value)
     settings = config.load("production")
     assert (settings.EMAIL_SENDER, settings.NOTIFY_API_KEY) == ("notify", notify_stub.API_KEY)
     assert settings.NOTIFY_TEMPLATES == TEMPLATE_IDS
+    assert settings.NOTIFY_SMS_TEMPLATES == SMS_TEMPLATE_IDS
 
 
 # The web request only queues; the worker sends.

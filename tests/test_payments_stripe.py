@@ -352,6 +352,7 @@ def test_transactions_pages_through_paid_sessions_and_refunds(provider: StripePr
     second = [paid_session(id="cs_test_3", amount_total=5000, created=1767300000)]
     fake.reply(stripe_list("/v1/checkout/sessions", first, has_more=True))
     fake.reply(stripe_list("/v1/checkout/sessions", second))
+    fake.reply(stripe_list("/v1/payment_intents", []))  # card payments over the phone (MOTO): none this day
     refunds = [refund_object("re_1", 300), refund_object("re_2", 200, "failed"), refund_object("re_3", 100, "pending")]
     fake.reply(stripe_list("/v1/refunds", refunds))
 
@@ -365,6 +366,7 @@ def test_transactions_pages_through_paid_sessions_and_refunds(provider: StripePr
     assert [(s.path, s.query) for s in fake.sent] == [
         ("/v1/checkout/sessions", window | {"status": "complete"}),
         ("/v1/checkout/sessions", window | {"status": "complete", "starting_after": "cs_test_2"}),
+        ("/v1/payment_intents", window),
         ("/v1/refunds", window),
     ]
 

@@ -49,6 +49,19 @@ MATRIX = [
     ("/staff/feedback", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
     # Anyone who works queues may search; what they find is limited to their queues (tests/test_staff_tools.py).
     ("/staff/search?q=Briggate", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN]),
+    # Agents and admins find callers, across every service (what they see of each: tests/test_callers.py).
+    ("/staff/callers?name=Sam+Smith", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/callers/{ref}", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    (
+        "/staff/callers/{ref}/caller-rang",
+        "POST",
+        [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN],
+    ),
+    # Calls: agents (and admins) complete journeys for callers. Inside a call, only its own agent gets in
+    # (tests/test_assisted.py).
+    ("/staff/calls", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/calls/new", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/calls/new", "POST", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
     ("/staff/sign-out", "POST", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
     ("/staff/payments", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
     (
@@ -114,7 +127,7 @@ def test_access_matrix(app: Flask, app_ctx, path, method, person, expected):
 def test_every_staff_and_api_route_declares_its_access_rule(app: Flask):
     undeclared = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(("staff.", "api.")):
+        if rule.endpoint.startswith(("staff.", "api.", "assisted.")) or rule.rule.startswith("/staff"):
             view = app.view_functions[rule.endpoint]
             if not getattr(view, "access", None):
                 undeclared.append(rule.rule)
@@ -124,6 +137,6 @@ def test_every_staff_and_api_route_declares_its_access_rule(app: Flask):
 def test_every_staff_route_is_in_the_matrix(app: Flask):
     covered = {path.split("{")[0].rstrip("/") for path, _, _ in MATRIX}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("staff.") and rule.endpoint != "staff.sign_in":
+        if rule.rule.startswith("/staff") and rule.endpoint != "staff.sign_in":
             prefix = rule.rule.split("<")[0].rstrip("/")
             assert any(path.startswith(prefix) for path in covered), rule.rule

@@ -56,6 +56,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
 
     from webapp import cli, errors, security, staff_accounts
     from webapp.api import bp as api_bp
+    from webapp.assisted import bp as assisted_bp
     from webapp.public import bp as public_bp
     from webapp.staff import bp as staff_bp
 
@@ -69,10 +70,15 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     cli.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(assisted_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     if app.config["PAYMENT_PROVIDER"] == "sandbox":
         from webapp.payments.sandbox_views import bp as sandbox_bp
 
         app.register_blueprint(sandbox_bp)
+    if app.config["PAYMENT_PROVIDER"] == "stripe":
+        from webapp.payments.stripe_moto_views import bp as stripe_moto_bp
+
+        app.register_blueprint(stripe_moto_bp)
     return app

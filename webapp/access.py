@@ -19,6 +19,8 @@ QUEUE_WORKERS = (Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN)
 LEADERS = (Role.TEAM_LEADER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
 FINANCE = (Role.FINANCE, Role.ADMIN)
+# Who completes journeys for callers, takes their payments and finds their earlier contacts.
+CALL_HANDLERS = (Role.AGENT, Role.ADMIN)
 
 
 def staff_only(*roles: Role) -> Callable:

@@ -16,7 +16,18 @@ from sqlalchemy import Select, delete, func, select, text, tuple_, update
 from webapp import audit, lifecycle, notifications, submissions
 from webapp.extensions import db
 from webapp.geo import box_around, distance_metres, same_area
-from webapp.models import OPEN_STATUSES, CaseEvent, Follower, Queue, Role, StaffUser, Status, Submission, utcnow
+from webapp.models import (
+    OPEN_STATUSES,
+    CaseEvent,
+    Follower,
+    Queue,
+    Role,
+    StaffUser,
+    Status,
+    Submission,
+    UpdatesBy,
+    utcnow,
+)
 
 PAGE_SIZE = 50
 # Counting every match of a filter on a queue of a million rows takes longer than the page itself:
@@ -374,16 +385,19 @@ def add_note(submission: Submission, text: str, by: StaffUser) -> None:
 
 @dataclass(frozen=True)
 class Recipient:
-    email: str
+    to: str  # an email address, or a mobile number for a text message
     name: str | None
     reporter: bool  # the person who made it (who can add information); else someone following it
+    channel: str = "email"  # or "sms"
 
 
 def recipients(submission: Submission, reporter: bool = True) -> list[Recipient]:
-    """Who hears of a change: the person who made the submission (if they gave an email) and everyone following
-    it, each once."""
+    """Who hears of a change: the person who made the submission (by text message if they chose it, else if they
+    gave an email) and everyone following it (by email), each once."""
     found: dict[str, Recipient] = {}
-    if reporter and submission.contact_email:
+    if reporter and submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
+        found[submission.contact_phone] = Recipient(submission.contact_phone, submission.contact_name, True, "sms")
+    elif reporter and submission.contact_email:
         found[submission.contact_email.lower()] = Recipient(submission.contact_email, submission.contact_name, True)
     for email in db.session.scalars(select(Follower.email).where(Follower.submission_id == submission.id)):
         found.setdefault(email.lower(), Recipient(email, None, False))
@@ -413,6 +427,12 @@ NEXT_STEPS = {
     ),
     Status.CLOSED: "If you have a question about this, call us on {phone} and give your reference.",
 }
+# By text message, the next step is a call: the link to check progress asks for an email address.
+SMS_NEXT_STEPS = {
+    Status.AWAITING_INFORMATION: "To give us the information, call us on {phone} and give your reference.",
+    Status.RESOLVED: "If it is not fixed, call us on {phone} and give your reference.",
+}
+SMS_NEXT_STEP = "If you have a question about this, call us on {phone} and give your reference."
 
 
 def tell(
@@ -422,21 +442,28 @@ def tell(
     next_step: str = "",
     reporter: bool = True,
 ) -> int:
-    """Email the person who made it and everyone following it: what changed, the council's words, and (to the
-    person who made it) what they can do next. Returns how many were emailed. The caller commits."""
+    """Tell the person who made it (by email, or by text message if they chose it) and everyone following it
+    (by email): what changed, the council's words, and (to the person who made it) what they can do next.
+    Returns how many were told. The caller commits."""
     noun = _noun(submission)
     people = recipients(submission, reporter)
+    phone = current_app.config["CONTACT_PHONE"]
     for person in people:
         own = person.reporter
-        notifications.queue_email(
-            person.email,
+        if own and next_step and person.channel == "sms":
+            step = SMS_NEXT_STEPS.get(Status(submission.status), SMS_NEXT_STEP).format(phone=phone)
+        else:
+            step = next_step.format(phone=phone) if own else ""
+        notifications.queue_message(
+            person.channel,
+            person.to,
             "case-update",
             submission,
             subject=f"Update on your {noun} {submission.reference}" if own else f"Update on {submission.reference}",
             greeting=notifications.greeting(person.name),
             change=change.format(noun=noun) if own else _as_follower(change.format(noun=noun), submission),
             update=f'"{update.strip()}"' if update.strip() else "",
-            next_step=next_step.format(phone=current_app.config["CONTACT_PHONE"]) if own else "",
+            next_step=step,
             reference=submission.reference,
             status=Status(submission.status).label,
             progress_url=notifications.progress_url(submission.reference),
@@ -574,8 +601,9 @@ def mark_duplicate(submission: Submission, original_reference: str, by: StaffUse
     The event keeps what undoing it needs (the status before, and who started following the original)."""
     original = check_original(submission, original_reference)
     previous = Status(submission.status)
-    moved = recipients(submission)
-    added = [person.email.lower() for person in moved if submissions.follow(original, person.email)]
+    # Following a report is by email: someone told by text message is not moved.
+    moved = [person for person in recipients(submission) if person.channel == "email"]
+    added = [person.to.lower() for person in moved if submissions.follow(original, person.to)]
     text = f"This problem had already been reported as {original.reference}. Updates will be posted there."
     _transition(
         submission,

@@ -24,14 +24,39 @@ CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 SKIPPED_FIELDS = ("csrf_token", "submit")
 
 
+@dataclass(frozen=True)
+class Context:
+    """Who is filling in the journey, and how: beside the answers, so that a service's conditions, record and fee
+    can differ for a caller (an agent asks how they want updates, and takes their payment over the phone).
+
+    ``channel`` is ``online``, ``phone`` or ``face-to-face`` (webapp.models.Channel); ``actor`` is ``resident``
+    or ``agent`` (webapp.lifecycle.ActorKind), with the agent's staff id."""
+
+    channel: str = "online"
+    actor: str = "resident"
+    agent_id: int | None = None
+    # What the agent already knows of the caller, by field name (name, email, phone, mobile, address_postcode): a
+    # page not yet answered starts with these filled in.
+    caller: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def assisted(self) -> bool:
+        """An agent is completing it for a caller (on the phone, or at a customer service centre)."""
+        return self.actor == "agent"
+
+
+ONLINE = Context()
+
+
 class Answers(Mapping[str, dict[str, Any]]):
-    """A draft's answers, page by page: ``{"page-name": {"field": value}}``.
+    """A draft's answers, page by page: ``{"page-name": {"field": value}}``, and the journey's ``context``.
 
     ``answers.value("field")`` finds a field's answer on whichever page asked it.
     """
 
-    def __init__(self, data: Mapping[str, dict[str, Any]] | None = None):
+    def __init__(self, data: Mapping[str, dict[str, Any]] | None = None, context: Context = ONLINE):
         self._data = dict(data or {})
+        self.context = context
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         return self._data[key]
@@ -50,6 +75,20 @@ class Answers(Mapping[str, dict[str, Any]]):
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dict(self._data)
+
+    def having(self, data: Mapping[str, dict[str, Any]]) -> Answers:
+        """Other answers, in the same context."""
+        return Answers(data, self.context)
+
+
+def assisted(answers: Answers) -> bool:
+    """A page condition: shown when an agent completes the journey for a caller."""
+    return answers.context.assisted
+
+
+def online(answers: Answers) -> bool:
+    """A page condition: shown when a resident completes the journey themselves."""
+    return not answers.context.assisted
 
 
 def json_value(value: Any) -> Any:
@@ -96,6 +135,9 @@ class Page:
     # How the stored answer reads on check-answers; by default a row per field, keyed by the form's short
     # ``summary_keys`` ("Description"), or else by the field's label without " (optional)".
     summarise: Callable[[Mapping[str, Any]], list[SummaryRow]] | None = None
+    # Whether a queue export gets a column per question of this page (webapp.exports.default_columns); a page whose
+    # answer is only the record's own columns (how a caller wants updates) has none.
+    exported: bool = True
 
     def applies(self, answers: Answers) -> bool:
         return self.condition is None or self.condition(answers)
@@ -106,7 +148,7 @@ class Page:
     def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
         """The page's form: from the request on a POST, else filled with what is stored."""
         if request.method != "POST":
-            kwargs.setdefault("data", dict(answers.get(self.name) or {}))
+            kwargs.setdefault("data", dict(answers.get(self.name) or answers.context.caller))
         return self.form(**kwargs)
 
     def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
@@ -162,6 +204,8 @@ class Record:
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+    contact_address: str | None = None  # for updates by letter: the address's lines, one a line
+    updates_by: str | None = None  # webapp.models.UpdatesBy; None: by email when there is one
     description: str = ""
 
 

@@ -28,13 +28,21 @@ def _bbox(value: str) -> tuple[float, float, float, float]:
     return south, west, north, east
 
 
-# GOV.UK Notify: one template id (made in Notify's dashboard) per template in webapp/notifications.py.
+# GOV.UK Notify: one template id (made in Notify's dashboard) per template in webapp/notifications.py, for each
+# channel: the email templates (TEMPLATES) and the text message templates (SMS_TEMPLATES).
 NOTIFY_TEMPLATE_SETTINGS = {
     "submission-received": "NOTIFY_TEMPLATE_SUBMISSION_RECEIVED",
     "following-report": "NOTIFY_TEMPLATE_FOLLOWING_REPORT",
     "case-update": "NOTIFY_TEMPLATE_CASE_UPDATE",
     "payment-received": "NOTIFY_TEMPLATE_PAYMENT_RECEIVED",
     "refund-issued": "NOTIFY_TEMPLATE_REFUND_ISSUED",
+    "payment-link": "NOTIFY_TEMPLATE_PAYMENT_LINK",
+}
+NOTIFY_SMS_TEMPLATE_SETTINGS = {
+    "submission-received": "NOTIFY_SMS_TEMPLATE_SUBMISSION_RECEIVED",
+    "payment-received": "NOTIFY_SMS_TEMPLATE_PAYMENT_RECEIVED",
+    "case-update": "NOTIFY_SMS_TEMPLATE_CASE_UPDATE",
+    "payment-link": "NOTIFY_SMS_TEMPLATE_PAYMENT_LINK",
 }
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
 
@@ -44,8 +52,8 @@ def _email_sender() -> str:
     return _env("EMAIL_SENDER", "notify" if _env("NOTIFY_API_KEY") else "log") or "log"
 
 
-def _notify_templates() -> dict[str, str | None]:
-    return {key: _env(name) for key, name in NOTIFY_TEMPLATE_SETTINGS.items()}
+def _notify_templates(settings: dict[str, str] = NOTIFY_TEMPLATE_SETTINGS) -> dict[str, str | None]:
+    return {key: _env(name) for key, name in settings.items()}
 
 
 class Config:
@@ -83,11 +91,14 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Staff are signed out after this long without using the site.
     STAFF_IDLE_MINUTES = int(_env("STAFF_IDLE_MINUTES", "30"))
+    # Find a caller shows at most this many of a caller's submissions, the most recent.
+    CALLER_SEARCH_LIMIT = int(_env("CALLER_SEARCH_LIMIT", "50"))
 
     EMAIL_SENDER = _email_sender()
     NOTIFY_API_KEY = _env("NOTIFY_API_KEY")
     NOTIFY_BASE_URL = _env("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
     NOTIFY_TEMPLATES = _notify_templates()
+    NOTIFY_SMS_TEMPLATES = _notify_templates(NOTIFY_SMS_TEMPLATE_SETTINGS)
     NOTIFY_TIMEOUT = float(_env("NOTIFY_TIMEOUT", "10"))
     # How many messages one run of `flask send-notifications` sends at most.
     NOTIFICATION_BATCH_SIZE = int(_env("NOTIFICATION_BATCH_SIZE", "100"))
@@ -103,8 +114,13 @@ class Config:
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # only to point the SDK at a fake Stripe in tests
+    # The publishable key (pk_live_... or pk_test_...): Stripe.js needs it on the staff page where agents take card
+    # payments over the phone (MOTO). Not a secret; without it that page cannot take payments.
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
     # A payment not completed in this long expires, and the submission waiting for it is cancelled.
     PAYMENT_WINDOW_MINUTES = int(_env("PAYMENT_WINDOW_MINUTES", "90"))
+    # A payment link an agent sends a caller works for this long; until then their submission waits for it.
+    PAYMENT_LINK_HOURS = int(_env("PAYMENT_LINK_HOURS", "72"))
     # How often the worker (`flask send-notifications --watch`) settles payments left open past their window.
     PAYMENT_SETTLE_SECONDS = float(_env("PAYMENT_SETTLE_SECONDS", "60"))
     # The sandbox confirms each payment as a signed webhook too, as a real provider does; "off" loses them all,
@@ -145,7 +161,7 @@ class ProductionConfig(Config):
         required = ["SECRET_KEY", "DATABASE_URL"]
         self.EMAIL_SENDER = _email_sender()
         if self.EMAIL_SENDER == "notify":
-            required += ["NOTIFY_API_KEY", *NOTIFY_TEMPLATE_SETTINGS.values()]
+            required += ["NOTIFY_API_KEY", *NOTIFY_TEMPLATE_SETTINGS.values(), *NOTIFY_SMS_TEMPLATE_SETTINGS.values()]
         elif self.EMAIL_SENDER != "log":
             raise RuntimeError(f"EMAIL_SENDER must be 'log' or 'notify', not {self.EMAIL_SENDER!r}")
         # A live site names its payment provider: the sandbox takes no money, so it is never a silent default.
@@ -162,9 +178,11 @@ class ProductionConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
         self.NOTIFY_API_KEY = _env("NOTIFY_API_KEY")
         self.NOTIFY_TEMPLATES = _notify_templates()
+        self.NOTIFY_SMS_TEMPLATES = _notify_templates(NOTIFY_SMS_TEMPLATE_SETTINGS)
         self.BASE_URL = _env("BASE_URL")
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
 
 
 CONFIGS = {

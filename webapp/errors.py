@@ -42,12 +42,12 @@ def draft_missing(error: DraftMissing):
     """Answers that were deleted or ran out: start again. Someone who never started (a link or bookmark to a
     question) goes to the service's start page instead."""
     if error.service.slug not in session.get(SESSION_KEY, {}):
-        return redirect(url_for("public.start", slug=error.service.slug))
+        return redirect(url_for(".start", slug=error.service.slug))
     return render_template("public/journey/start-again.html", service=error.service)
 
 
 def incomplete(error: Incomplete):
-    return redirect(url_for("public.question", slug=request.view_args["slug"], page_name=error.page.name))
+    return redirect(url_for(".question", slug=request.view_args["slug"], page_name=error.page.name))
 
 
 def not_payable(error: NotPayable):

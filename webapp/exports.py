@@ -82,6 +82,8 @@ ROW_COLUMNS = [
     Submission.contact_name,
     Submission.contact_email,
     Submission.contact_phone,
+    Submission.contact_address,
+    Submission.updates_by,
     Submission.classification,
     RoutingRule.name.label("routing_rule_name"),
     _original.reference.label("duplicate_reference"),
@@ -107,6 +109,9 @@ COLUMNS: list[tuple[str, Callable[[Row], Value]]] = [
     ("contact_name", lambda s: s.contact_name),
     ("contact_email", lambda s: s.contact_email),
     ("contact_phone", lambda s: s.contact_phone),
+    ("contact_address", lambda s: s.contact_address),
+    # How they want updates: email, sms (a text message), phone (a call), letter, none; empty: email if given.
+    ("updates_by", lambda s: s.updates_by),
     ("classification", lambda s: s.classification),
     ("routing_rule", lambda s: s.routing_rule_name or ""),
     ("duplicate_of", lambda s: s.duplicate_reference or ""),
@@ -205,6 +210,8 @@ def default_columns(service: Service) -> tuple[ExportColumn, ...]:
     answers with no code of its own."""
     columns = []
     for page in service.pages:
+        if not page.exported:
+            continue
         form = page.form(formdata=None, meta={"csrf": False})
         for name, form_field in form._fields.items():
             if name in SKIPPED_FIELDS:

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp import lifecycle, notifications, submissions
-from webapp.catalogue import Answers, Fee, Page, Service, SummaryRow
+from webapp.catalogue import Answers, Context, Fee, Page, Service, SummaryRow
 from webapp.extensions import db
 from webapp.geo import street_key
-from webapp.models import Attachment, Channel, Draft, Status, Submission, utcnow
+from webapp.models import Attachment, Call, Channel, Draft, Status, Submission, utcnow
 
 SESSION_KEY = "drafts"
 REFERENCE_ATTEMPTS = 5
@@ -41,34 +41,74 @@ class Incomplete(JourneyError):
         self.page = page
 
 
-def start(service: Service, channel: Channel = Channel.ONLINE) -> Draft:
-    """A new, empty draft for this browser, replacing any earlier one for the same service."""
+def start(service: Service, call: Call | None = None, answers: dict | None = None) -> Draft:
+    """A new draft, replacing any earlier one for the same service: for this browser (a resident), or for a call
+    (an agent, on the call's channel, with the agent recorded). ``answers`` fills pages in beforehand (a caller's
+    details the agent already has)."""
     now = utcnow()
     draft = Draft(
         id=uuid.uuid4().hex,
         service_slug=service.slug,
-        answers={},
-        channel=channel,
+        answers=answers or {},
+        channel=call.channel if call else Channel.ONLINE,
+        agent_id=call.agent_id if call else None,
+        call_id=call.id if call else None,
         created_at=now,
         expires_at=now + current_app.config["DRAFT_LIFETIME"],
     )
     db.session.add(draft)
     db.session.commit()
-    session.permanent = True
-    session[SESSION_KEY] = {**session.get(SESSION_KEY, {}), service.slug: draft.id}
+    if call is None:
+        session.permanent = True
+        session[SESSION_KEY] = {**session.get(SESSION_KEY, {}), service.slug: draft.id}
     return draft
 
 
-def load(service: Service) -> Draft:
-    draft_id = session.get(SESSION_KEY, {}).get(service.slug)
-    draft = db.session.get(Draft, draft_id) if draft_id else None
+def load(service: Service, call: Call | None = None) -> Draft:
+    """The draft for this service: this browser's, or the call's latest."""
+    if call is not None:
+        draft = db.session.scalar(
+            select(Draft)
+            .where(Draft.call_id == call.id, Draft.service_slug == service.slug)
+            .order_by(Draft.created_at.desc(), Draft.id)
+            .limit(1)
+        )
+    else:
+        draft_id = session.get(SESSION_KEY, {}).get(service.slug)
+        draft = db.session.get(Draft, draft_id) if draft_id else None
     if draft is None or draft.service_slug != service.slug or draft.expires_at <= utcnow():
         raise DraftMissing(service)
     return draft
 
 
+def context_of(item: Draft | Submission) -> Context:
+    """Who filled in a draft or a submission, and how (and, for a call's draft, what the agent knows of the caller)."""
+    if item.agent_id is None:
+        return Context(channel=item.channel)
+    call = db.session.get(Call, item.call_id) if isinstance(item, Draft) and item.call_id else None
+    return Context(channel=item.channel, actor="agent", agent_id=item.agent_id, caller=caller_of(call))
+
+
+def caller_of(call: Call | None) -> tuple[tuple[str, str], ...]:
+    if call is None:
+        return ()
+    phone = call.caller_phone or ""
+    known = {
+        "name": call.caller_name,
+        "email": call.caller_email,
+        "phone": phone,
+        "mobile": phone if phone.replace(" ", "").startswith(("07", "+447")) else None,
+        "address_postcode": call.caller_postcode,
+    }
+    return tuple((name, value) for name, value in known.items() if value)
+
+
 def answers_of(draft: Draft) -> Answers:
-    return Answers(draft.answers)
+    return Answers(draft.answers, context_of(draft))
+
+
+def submitted_answers(submission: Submission) -> Answers:
+    return Answers(submission.answers, context_of(submission))
 
 
 def applicable(service: Service, answers: Answers) -> list[Page]:
@@ -109,7 +149,7 @@ def save(draft: Draft, service: Service, page: Page, form) -> None:
     stored = dict(draft.answers)
     stored[page.name] = page.save(form, answers)
     # A changed answer can make pages stop applying (say, pothole details for fly-tipping): drop theirs.
-    updated = Answers(stored)
+    updated = answers.having(stored)
     for other in service.pages:
         if other.name in stored and other is not page and not other.applies(updated):
             other.discard(stored.pop(other.name))
@@ -128,7 +168,7 @@ def summary(service: Service, answers: Answers) -> list[SummaryRow]:
 def submitted_summary(service: Service, submission: Submission, personal: bool) -> list[SummaryRow]:
     """What a submission's answers say, without "Change" links; only pages free of personal data unless
     ``personal`` (the resident proved it is theirs)."""
-    return service.submitted_rows(Answers(submission.answers), personal)
+    return service.submitted_rows(submitted_answers(submission), personal)
 
 
 def discard_answers(draft: Draft, service: Service, keep: Collection[str] = ()) -> None:
@@ -143,21 +183,24 @@ def end(draft: Draft, service: Service, keep: Collection[str] = ()) -> None:
     """Drop a draft that will not become a submission, and anything it uploaded but the files of the pages in
     ``keep`` (handed over to a submission)."""
     discard_answers(draft, service, keep)
+    by_call = draft.call_id is not None
     db.session.delete(draft)
     db.session.commit()
-    session.get(SESSION_KEY, {}).pop(service.slug, None)
-    session.modified = True
+    if not by_call:
+        session.get(SESSION_KEY, {}).pop(service.slug, None)
+        session.modified = True
 
 
-def submit(draft: Draft, service: Service, agent_id: int | None = None) -> Submission:
-    """Turn the draft into a submission, once: a second submit of the same draft returns the first one."""
+def submit(draft: Draft, service: Service, privacy_told: bool = False) -> Submission:
+    """Turn the draft into a submission, once: a second submit of the same draft returns the first one.
+    ``privacy_told``: the agent confirmed they told the caller how the council uses their information."""
     draft_id = draft.id
     for _ in range(REFERENCE_ATTEMPTS):
         existing = submissions.get_by_draft(draft_id)
         if existing is not None:
             return existing
         try:
-            submission = _file(draft, service, agent_id)
+            submission = _file(draft, service, privacy_told)
             db.session.commit()
         except IntegrityError:
             # Another request submitted this draft first, or (rarely) the reference was taken: look again.
@@ -170,7 +213,9 @@ def submit(draft: Draft, service: Service, agent_id: int | None = None) -> Submi
 
 def kept(service: Service, answers: Answers) -> Answers:
     """The answers of the pages that apply: what a submission keeps (an answer to a page no longer asked goes)."""
-    return Answers({page.name: answers[page.name] for page in applicable(service, answers) if page.name in answers})
+    return answers.having(
+        {page.name: answers[page.name] for page in applicable(service, answers) if page.name in answers}
+    )
 
 
 def fee(service: Service, draft: Draft) -> Fee | None:
@@ -178,7 +223,7 @@ def fee(service: Service, draft: Draft) -> Fee | None:
     return service.fee_for(kept(service, answers_of(draft)))
 
 
-def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
+def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
     answers = answers_of(draft)
     missing = first_incomplete(service, answers)
     if missing is not None:
@@ -194,7 +239,7 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
         service_slug=service.slug,
         category=record.category,
         channel=draft.channel,
-        agent_id=agent_id,
+        agent_id=draft.agent_id,
         classification=service.classification,
         retain_until=now + service.retention,
         answers=stored.to_dict(),
@@ -207,6 +252,9 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
         contact_name=record.contact_name,
         contact_email=record.contact_email,
         contact_phone=record.contact_phone,
+        contact_address=record.contact_address,
+        updates_by=record.updates_by,
+        privacy_notice_at=now if privacy_told else None,
         created_at=now,
     )
     db.session.add(submission)
@@ -214,11 +262,17 @@ def _file(draft: Draft, service: Service, agent_id: int | None) -> Submission:
         for photo in page.attachments(stored[page.name]):
             submission.attachments.append(Attachment.of(photo))
     # A fee due: the submission waits for its payment, and reaches a queue (and sends its email) once paid.
-    lifecycle.open_submission(
-        submission, lifecycle.Actor.resident(), Status.AWAITING_PAYMENT if due else Status.RECEIVED
-    )
+    lifecycle.open_submission(submission, _actor(draft), Status.AWAITING_PAYMENT if due else Status.RECEIVED)
     draft.submission_id = submission.id
     return submission
+
+
+def _actor(draft: Draft) -> lifecycle.Actor:
+    if draft.agent_id is None:
+        return lifecycle.Actor.resident()
+    from webapp.models import StaffUser
+
+    return lifecycle.Actor.member_of_staff(db.session.get(StaffUser, draft.agent_id))
 
 
 def follow_existing(draft: Draft, service: Service, reference: str, email: str | None) -> Submission:

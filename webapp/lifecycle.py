@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from webapp import notifications, routing
 from webapp.catalogue import Answers
 from webapp.extensions import db
-from webapp.models import Attachment, CaseEvent, Payment, Role, StaffUser, Status, Submission, utcnow
+from webapp.models import Attachment, CaseEvent, Payment, Role, StaffUser, Status, Submission, UpdatesBy, utcnow
 from webapp.money import format_pence
 from webapp.templating import govuk_date
 
@@ -68,7 +68,8 @@ _STAFF_OR_RESIDENT = (ActorKind.STAFF, ActorKind.RESIDENT)
 
 # From each status: the statuses it may move to, and who may make that move.
 TRANSITIONS: dict[Status, dict[Status, tuple[ActorKind, ...]]] = {
-    Status.AWAITING_PAYMENT: {Status.RECEIVED: _SYSTEM, Status.CANCELLED: _SYSTEM},
+    # Paid: the provider confirms it, or an agent took cash or a cheque at a desk.
+    Status.AWAITING_PAYMENT: {Status.RECEIVED: (ActorKind.SYSTEM, ActorKind.AGENT), Status.CANCELLED: _SYSTEM},
     Status.RECEIVED: {
         Status.IN_PROGRESS: _STAFF,
         Status.AWAITING_INFORMATION: _STAFF,
@@ -240,10 +241,13 @@ def _received(submission: Submission, actor: Actor, previous: Status | None) -> 
     else:
         _event(submission, "routed", Actor.system("Routing rules"), decision.reason, **data)
     if submission.contact_email:
-        _email_received(submission)
+        _tell_received(submission, "email", submission.contact_email)
+    elif submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
+        _tell_received(submission, "sms", submission.contact_phone)
 
 
-def _email_received(submission: Submission) -> None:
+def _tell_received(submission: Submission, channel: str, to: str) -> None:
+    """The "received" message (the receipt, for a paid submission), by email or by text message."""
     service = current_app.extensions["catalogue"].get(submission.service_slug)
     paid = db.session.scalar(
         select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
@@ -258,10 +262,11 @@ def _email_received(submission: Submission) -> None:
         "progress_url": notifications.progress_url(submission.reference),
     }
     if paid is None:
-        notifications.queue_email(submission.contact_email, "submission-received", submission, **values)
+        notifications.queue_message(channel, to, "submission-received", submission, **values)
         return
-    notifications.queue_email(
-        submission.contact_email,
+    notifications.queue_message(
+        channel,
+        to,
         "payment-received",
         submission,
         **values,

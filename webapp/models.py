@@ -609,6 +609,8 @@ class SandboxPayment(db.Model):
     payment_id: Mapped[str] = mapped_column(String(32))
     return_url: Mapped[str] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(320))
+    # Card over the phone: the page an agent keys a caller's card into (GOV.UK Pay's MOTO payments).
+    moto: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))
     failure: Mapped[str | None] = mapped_column(String(32))
     card_brand: Mapped[str | None] = mapped_column(String(32))

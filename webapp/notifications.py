@@ -1,4 +1,4 @@
-"""The outbox, and the only module that sends messages.
+"""The outbox, and the only module that sends messages: emails, and text messages (SMS) to people who chose them.
 
 Web requests only *queue* messages: each is written to the ``notification`` table in the same
 transaction as the change it tells of, with its final subject and body (so the outbox shows exactly
@@ -7,8 +7,9 @@ what was sent) and the values a template-based sender fills its template with. A
 or broken email provider never holds up a page.
 
 Senders: ``LogSender`` (the embedded default) writes messages to the application log;
-``NotifySender`` sends them through GOV.UK Notify. A failed send is tried again later, backing off,
-until ``MAX_ATTEMPTS``; an error that trying again cannot fix (a 4xx from Notify) fails it at once.
+``NotifySender`` sends them through GOV.UK Notify, by its email or its text message API as the message's
+channel says. A failed send is tried again later, backing off, until ``MAX_ATTEMPTS``; an error that trying
+again cannot fix (a 4xx from Notify) fails it at once.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ ERROR_LENGTH = 500
 @dataclass(frozen=True)
 class EmailTemplate:
     subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    """A text message has a body only. Keep it short: Notify charges by the 160 characters."""
+
     body: str
 
 
@@ -117,7 +125,56 @@ TEMPLATES = {
             "$council"
         ),
     ),
+    # A link to pay for something agreed with the council (a contact-centre agent sends it while on the phone).
+    "payment-link": EmailTemplate(
+        subject="Pay $amount for $description",
+        body=(
+            "$greeting\n\n"
+            "Use this link to pay $amount for $description:\n$pay_url\n\n"
+            "The link works until $expires. After that, contact us for a new one.\n\n"
+            "Reference: $reference\n\n"
+            "$council"
+        ),
+    ),
 }
+
+# Text messages, for people who chose them (``Submission.updates_by == "sms"``): the twins of the emails above,
+# by the same names. Each starts with the council's name, and has at most one link.
+SMS_TEMPLATES = {
+    "submission-received": SmsTemplate(
+        body=(
+            "$council: we have received your $noun. Your reference is $reference\n\nCheck its progress at $progress_url"
+        ),
+    ),
+    "payment-received": SmsTemplate(
+        body=(
+            "$council: thank you for your payment of $amount for $description on $paid_on. "
+            "Your reference is $reference\n\n"
+            "Check its progress at $progress_url"
+        ),
+    ),
+    "case-update": SmsTemplate(
+        body=(
+            "$council: $change\n\n$update\n\n$next_step\n\nReference: $reference\nCheck its progress at $progress_url"
+        ),
+    ),
+    "payment-link": SmsTemplate(
+        body=(
+            "$council: to pay $amount for $description, go to $pay_url\n\n"
+            "The link works until $expires. Your reference is $reference"
+        ),
+    ),
+}
+CHANNEL_TEMPLATES: dict[str, dict[str, EmailTemplate] | dict[str, SmsTemplate]] = {
+    "email": TEMPLATES,
+    "sms": SMS_TEMPLATES,
+}
+
+
+def placeholders(text: str) -> list[str]:
+    """The names a template fills in, in order, each once."""
+    found = (match.group("named") or match.group("braced") for match in Template.pattern.finditer(text))
+    return list(dict.fromkeys(name for name in found if name))
 
 
 def greeting(name: str | None) -> str:
@@ -141,15 +198,34 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def queue_email(to: str, template: str, submission: Submission | None = None, **personalisation: str) -> Notification:
-    """Add a message to the outbox, to go when the worker next runs. The caller commits."""
-    chosen = TEMPLATES[template]
+    """Add an email to the outbox, to go when the worker next runs. The caller commits."""
+    return queue_message("email", to, template, submission, **personalisation)
+
+
+def queue_sms(to: str, template: str, submission: Submission | None = None, **personalisation: str) -> Notification:
+    """Add a text message to the outbox, to the mobile number ``to``. The caller commits.
+
+    It keeps only the values its template uses: the caller may pass its email twin's (a greeting, a summary)."""
+    return queue_message("sms", to, template, submission, **personalisation)
+
+
+def queue_message(
+    channel: str, to: str, template: str, submission: Submission | None = None, **personalisation: str
+) -> Notification:
+    """Add a message by ``channel`` ("email" or "sms") to the outbox. The caller commits."""
+    chosen = CHANNEL_TEMPLATES[channel][template]
     values = {"council": current_app.config["COUNCIL_NAME"], **personalisation}
+    body = _BLANK_LINES.sub("\n\n", Template(chosen.body).substitute(values)).strip()
+    if isinstance(chosen, EmailTemplate):
+        subject = Template(chosen.subject).substitute(values)
+    else:
+        subject, values = "", {name: values[name] for name in placeholders(chosen.body)}
     notification = Notification(
-        channel="email",
+        channel=channel,
         to=to,
         template=template,
-        subject=Template(chosen.subject).substitute(values),
-        body=_BLANK_LINES.sub("\n\n", Template(chosen.body).substitute(values)).strip(),
+        subject=subject,
+        body=body,
         personalisation=values,
         submission=submission,
         status="queued",
@@ -179,6 +255,9 @@ class LogSender:
     """The embedded default: messages go to the application log, nowhere else."""
 
     def send(self, notification: Notification) -> str | None:
+        if notification.channel == "sms":
+            log.info("sms to=%s notification=%s\n%s", notification.to, notification.id, notification.body)
+            return None
         log.info(
             "email to=%s subject=%r notification=%s\n%s",
             notification.to,
@@ -198,25 +277,39 @@ NOTIFY_API_KEY = re.compile(rf"^.+-{UUID}-{UUID}$")
 
 
 class NotifySender:
-    """GOV.UK Notify, with a Notify template per template key (NOTIFY_TEMPLATES) filled from the personalisation."""
+    """GOV.UK Notify, with a Notify template per template key and channel (NOTIFY_TEMPLATES for emails,
+    NOTIFY_SMS_TEMPLATES for text messages) filled from the personalisation."""
 
-    def __init__(self, api_key: str | None, templates: dict[str, str | None], base_url: str, timeout: float) -> None:
+    def __init__(
+        self,
+        api_key: str | None,
+        templates: dict[str, str | None],
+        sms_templates: dict[str, str | None],
+        base_url: str,
+        timeout: float,
+    ) -> None:
         if not api_key or not NOTIFY_API_KEY.match(api_key):
             raise RuntimeError("EMAIL_SENDER=notify needs NOTIFY_API_KEY, a GOV.UK Notify API key")
-        missing = [key for key in TEMPLATES if not templates.get(key)]
+        missing = [f"{key} (email)" for key in TEMPLATES if not templates.get(key)]
+        missing += [f"{key} (text message)" for key in SMS_TEMPLATES if not sms_templates.get(key)]
         if missing:
             raise RuntimeError(f"EMAIL_SENDER=notify needs a Notify template id for: {', '.join(missing)}")
-        self.templates = templates
+        self.templates = {"email": templates, "sms": sms_templates}
         self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)
 
     def send(self, notification: Notification) -> str | None:
+        if notification.channel not in self.templates:
+            raise SendError(f"No way to send a message by {notification.channel!r}", permanent=True)
+        fields = {
+            "template_id": self.templates[notification.channel][notification.template],
+            "personalisation": notification.personalisation,
+            "reference": f"notification-{notification.id}",
+        }
         try:
-            response = self.client.send_email_notification(
-                email_address=notification.to,
-                template_id=self.templates[notification.template],
-                personalisation=notification.personalisation,
-                reference=f"notification-{notification.id}",
-            )
+            if notification.channel == "sms":
+                response = self.client.send_sms_notification(phone_number=notification.to, **fields)
+            else:
+                response = self.client.send_email_notification(email_address=notification.to, **fields)
         except APIError as error:
             # A bad request (400: a bad address, a team-only key) will not fix itself. A refused key (403) is the
             # council's own configuration: keep the messages and try again once it is put right. Rate limits (429),
@@ -243,7 +336,11 @@ def sender() -> Sender:
         return LogSender()
     if config["EMAIL_SENDER"] == "notify":
         return NotifySender(
-            config["NOTIFY_API_KEY"], config["NOTIFY_TEMPLATES"], config["NOTIFY_BASE_URL"], config["NOTIFY_TIMEOUT"]
+            config["NOTIFY_API_KEY"],
+            config["NOTIFY_TEMPLATES"],
+            config["NOTIFY_SMS_TEMPLATES"],
+            config["NOTIFY_BASE_URL"],
+            config["NOTIFY_TIMEOUT"],
         )
     raise RuntimeError(f"EMAIL_SENDER must be 'log' or 'notify', not {config['EMAIL_SENDER']!r}")
 

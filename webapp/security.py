@@ -35,16 +35,29 @@ def tile_origin() -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# The page where an agent keys a caller's card into Stripe's own card field (card payments over the phone) loads
+# Stripe.js, which shows the field in Stripe's frames and sends the card to Stripe's API from the browser. Only that
+# page allows them (https://docs.stripe.com/security/guide#content-security-policy).
+STRIPE_CARD_PAGE = "stripe_moto.take_payment"
+STRIPE_JS = ("https://js.stripe.com", "https://*.js.stripe.com")
+STRIPE_FRAMES = (*STRIPE_JS, "https://hooks.stripe.com")
+STRIPE_API = ("https://api.stripe.com",)
+
+
 def content_security_policy() -> str:
     images = " ".join(["'self'", "data:", *filter(None, [tile_origin()])])
+    stripe = request.endpoint == STRIPE_CARD_PAGE
+    scripts = " ".join(["'self'", f"'nonce-{csp_nonce()}'", *(STRIPE_JS if stripe else ())])
+    connect = " ".join(["'self'", *(STRIPE_API if stripe else ())])
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{csp_nonce()}'",
+            f"script-src {scripts}",
             "style-src 'self'",
             f"img-src {images}",
             "font-src 'self'",
-            "connect-src 'self'",
+            f"connect-src {connect}",
+            *([f"frame-src {' '.join(STRIPE_FRAMES)}"] if stripe else []),
             "object-src 'none'",
             "base-uri 'self'",
             f"form-action {form_action()}",

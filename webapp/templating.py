@@ -200,7 +200,24 @@ def age(value: Any) -> str:
     return "Just now"
 
 
+ASSISTED = "assisted"  # the blueprint serving the journey's pages to agents, for a caller
+
+
+def face() -> dict[str, Any]:
+    """Which face a page is in: a journey's pages extend ``layout``, the resident's or the agent's (the staff layout
+    with the banner that says they are completing it for a caller, ``current_call``)."""
+    from flask import g, has_request_context, request
+
+    assisted = has_request_context() and request.blueprint == ASSISTED
+    return {
+        "assisted": assisted,
+        "layout": "staff/assisted.html" if assisted else "base.html",
+        "current_call": g.get("call") if assisted else None,
+    }
+
+
 def init_app(app: Any) -> None:
+    app.context_processor(face)
     app.jinja_env.undefined = StrictNamesUndefined
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

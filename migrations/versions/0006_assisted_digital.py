@@ -1,6 +1,6 @@
 """Assisted digital: calls and their drafts, the agent on a draft, how a caller wants updates, the privacy notice
-told, payment links, and how each payment was taken (card online, over the phone, by link, cash or cheque) and by
-whom
+told, payment links, the sandbox's MOTO page, and how each payment was taken (card online, over the phone, by
+link, cash or cheque) and by whom
 
 Revision ID: 0006_assisted_digital
 Revises: 0005_resident_loop
@@ -69,7 +69,9 @@ def upgrade():
         batch_op.create_foreign_key(
             batch_op.f("fk_draft_agent_id_staff_user"), "staff_user", ["agent_id"], ["id"], ondelete="SET NULL"
         )
-        batch_op.create_foreign_key(batch_op.f("fk_draft_call_id_call"), "call", ["call_id"], ["id"], ondelete="CASCADE")
+        batch_op.create_foreign_key(
+            batch_op.f("fk_draft_call_id_call"), "call", ["call_id"], ["id"], ondelete="CASCADE"
+        )
 
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact_address", sa.Text(), nullable=True))
@@ -86,8 +88,16 @@ def upgrade():
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.alter_column("method", server_default=None)
 
+    with op.batch_alter_table("sandbox_payment", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("moto", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("sandbox_payment", schema=None) as batch_op:
+        batch_op.alter_column("moto", server_default=None)
+
 
 def downgrade():
+    with op.batch_alter_table("sandbox_payment", schema=None) as batch_op:
+        batch_op.drop_column("moto")
+
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_payment_taken_by_id_staff_user"), type_="foreignkey")
         batch_op.drop_column("taken_by_id")

@@ -11,19 +11,31 @@ paid, is refunded in full at once. Refunds (``refunds.py``) and reconciliation (
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp import charges, lifecycle
-from webapp.catalogue import Answers, NotPayable
+from webapp import charges, lifecycle, notifications
+from webapp.catalogue import NotPayable
 from webapp.extensions import db
-from webapp.models import Charge, Payment, Status, Submission, utcnow
+from webapp.models import (
+    Channel,
+    Charge,
+    Payment,
+    PaymentLink,
+    PaymentMethod,
+    StaffUser,
+    Status,
+    Submission,
+    utcnow,
+)
 from webapp.money import format_pence
 from webapp.payments.providers import (
     OPEN_STATES,
@@ -34,6 +46,7 @@ from webapp.payments.providers import (
     ProviderError,
     WebhookError,
 )
+from webapp.templating import govuk_datetime
 
 log = logging.getLogger(__name__)
 PROVIDER = lifecycle.Actor.system("Payment provider")
@@ -85,50 +98,91 @@ def _lock(submission: Submission) -> Submission:
     return submission
 
 
-def start(submission: Submission) -> Payment:
-    """An attempt with a payment page to send the resident to: the open one, or a new one. Any older attempt is
-    closed at the provider first, so two payment pages for one submission are never open at once.
-    Raises NotPayable (nothing is owed now) or PaymentUnavailable (the provider did not answer). Commits."""
+def start(
+    submission: Submission,
+    method: PaymentMethod = PaymentMethod.CARD,
+    taken_by: StaffUser | None = None,
+    return_endpoint: str = "public.payment_return",
+) -> Payment:
+    """An attempt with a payment page to send the payer to: the open one of the same kind, or a new one. Any other
+    attempt is closed at the provider first, so two payment pages for one submission are never open at once.
+    ``method`` MOTO is an agent keying a caller's card into the provider's MOTO page (``taken_by`` them); LINK the
+    payer themselves, through a payment link. Raises NotPayable (nothing is owed now) or PaymentUnavailable (the
+    provider did not answer). Commits."""
     _lock(submission)
     if submission.status != Status.AWAITING_PAYMENT:
         raise NotPayable("This has already been paid", f"You do not need to pay again for {submission.reference}.")
     now = utcnow()
-    for earlier in attempts(submission):
-        if earlier.status not in OPEN_STATES:
-            continue
-        if earlier.next_url and earlier.expires_at > now + timedelta(minutes=5):
-            db.session.commit()
-            return earlier
-        _close_at_provider(earlier)
-        if earlier.status == PaymentState.SUCCEEDED:
-            db.session.commit()
-            return earlier
+    open_or_paid = _close_open_attempts(submission, keep=method)
+    if open_or_paid is not None:
+        db.session.commit()
+        return open_or_paid
     if submission.status != Status.AWAITING_PAYMENT:
         raise NotPayable(
             "Your time to pay ran out",
             f"You did not finish paying within {current_app.config['PAYMENT_WINDOW_MINUTES']} minutes, so we "
             f"cancelled {submission.reference} and took no money. You can start again.",
         )
-    service = current_app.extensions["catalogue"].get(submission.service_slug)
-    fee = service.fee_for(Answers(submission.answers))
-    charge = _charge(fee.charge_reference)
+    fee = _fee(submission)
     window = timedelta(minutes=current_app.config["PAYMENT_WINDOW_MINUTES"])
     payment = Payment(
         public_id=secrets.token_hex(16),
         submission=submission,
-        charge=charge,
+        charge=_charge(fee.charge_reference),
         service_slug=submission.service_slug,
         description=fee.description,
         amount=fee.amount,
         provider=provider().name,
         status=PaymentState.CREATED,
-        channel=submission.channel,
+        # Paid by link, the payer pays online, whoever made the submission; by MOTO, over the phone.
+        channel=Channel.ONLINE if method == PaymentMethod.LINK else submission.channel,
+        method=method,
+        taken_by_id=taken_by.id if taken_by else None,
         created_at=now,
         expires_at=now + window,
     )
     db.session.add(payment)
     db.session.flush()
-    return _ask_provider(payment, submission)
+    return _ask_provider(payment, submission, return_endpoint)
+
+
+def amount_due(submission: Submission) -> int | None:
+    """What paying for the submission costs now, in pence; None when nothing can be paid."""
+    try:
+        fee = _fee(submission)
+    except NotPayable:
+        return None
+    return fee.amount if fee else None
+
+
+def description_due(submission: Submission) -> str | None:
+    try:
+        fee = _fee(submission)
+    except NotPayable:
+        return None
+    return fee.description if fee else None
+
+
+def _fee(submission: Submission):
+    from webapp.journeys import submitted_answers
+
+    service = current_app.extensions["catalogue"].get(submission.service_slug)
+    return service.fee_for(submitted_answers(submission))
+
+
+def _close_open_attempts(submission: Submission, keep: PaymentMethod | None) -> Payment | None:
+    """Close the submission's open attempts at the provider, but one of the method ``keep`` with time left, which is
+    returned (so is one that turns out to have been paid). The caller holds the lock."""
+    now = utcnow()
+    for earlier in attempts(submission):
+        if earlier.status not in OPEN_STATES:
+            continue
+        if earlier.method == keep and earlier.next_url and earlier.expires_at > now + timedelta(minutes=5):
+            return earlier
+        _close_at_provider(earlier)
+        if earlier.status == PaymentState.SUCCEEDED:
+            return earlier
+    return None
 
 
 def _charge(reference: str | None) -> Charge | None:
@@ -137,16 +191,17 @@ def _charge(reference: str | None) -> Charge | None:
     return db.session.scalar(select(Charge).where(Charge.reference == reference))
 
 
-def _ask_provider(payment: Payment, submission: Submission) -> Payment:
+def _ask_provider(payment: Payment, submission: Submission, return_endpoint: str) -> Payment:
     request = PaymentRequest(
         payment_id=payment.public_id,
         amount=payment.amount,
         description=payment.description,
         reference=submission.reference,
-        return_url=url_for("public.payment_return", public_id=payment.public_id, _external=True),
+        return_url=url_for(return_endpoint, public_id=payment.public_id, _external=True),
         email=submission.contact_email,
         expires_at=payment.expires_at,
         idempotency_key=f"payment-{payment.public_id}",
+        moto=payment.method == PaymentMethod.MOTO,
     )
     try:
         started = provider().create(request)
@@ -268,8 +323,31 @@ def _paid(payment: Payment, submission: Submission) -> None:
         if submission.status == Status.AWAITING_PAYMENT:
             lifecycle.transition(submission, Status.CANCELLED, PROVIDER, body="Cancelled: the charge was already paid")
         return
+    lifecycle.transition(
+        submission, Status.RECEIVED, _payer(payment), body=f"Paid {amount}{_how(payment)}", payment=payment.public_id
+    )
+
+
+def _payer(payment: Payment) -> lifecycle.Actor:
+    """Who says it was paid: the provider, or the member of staff who took the money at a desk."""
+    if payment.provider == DESK and payment.taken_by is not None:
+        # Whoever takes the money at a customer service centre's desk does so as an agent, for the caller.
+        return lifecycle.Actor(lifecycle.ActorKind.AGENT, staff=payment.taken_by, label=payment.taken_by.name)
+    return PROVIDER
+
+
+def _how(payment: Payment) -> str:
+    """`` by Visa card ending 4242, over the phone, taken by Alex Agent``, for the case history."""
     card = f" by {payment.card_brand} card ending {payment.card_last4}" if payment.card_last4 else ""
-    lifecycle.transition(submission, Status.RECEIVED, PROVIDER, body=f"Paid {amount}{card}", payment=payment.public_id)
+    if payment.method in (PaymentMethod.CASH, PaymentMethod.CHEQUE):
+        receipt = (payment.provider_id or "").split("-", 1)[-1]
+        card = f" {'in cash' if payment.method == PaymentMethod.CASH else 'by cheque'}, receipt {receipt}"
+    elif payment.method == PaymentMethod.MOTO:
+        card += ", over the phone"
+    elif payment.method == PaymentMethod.LINK:
+        card += ", through a payment link"
+    taken = f", taken by {payment.taken_by.name}" if payment.taken_by is not None else ""
+    return card + taken
 
 
 def _pay_charge(payment: Payment) -> bool:
@@ -293,9 +371,15 @@ def _cancel_if_abandoned(submission: Submission) -> None:
             Payment.submission_id == submission.id, Payment.status.in_([state.value for state in OPEN_STATES])
         )
     )
-    window = timedelta(minutes=current_app.config["PAYMENT_WINDOW_MINUTES"])
-    if still_open is None and submission.created_at + window <= utcnow():
+    if still_open is None and pay_by(submission) <= utcnow():
         lifecycle.transition(submission, Status.CANCELLED, PROVIDER, body="Cancelled: not paid in time")
+
+
+def pay_by(submission: Submission):
+    """When a submission waiting for its payment stops waiting: the payment window after it was made, or the end of
+    the last payment link sent for it, whichever is later."""
+    window = submission.created_at + timedelta(minutes=current_app.config["PAYMENT_WINDOW_MINUTES"])
+    return max(window, submission.pay_by) if submission.pay_by else window
 
 
 # Webhooks and the settling job -----------------------------------------------------------------------------
@@ -346,7 +430,11 @@ def settle_overdue(limit: int = 200) -> dict[str, int]:
     window = timedelta(minutes=current_app.config["PAYMENT_WINDOW_MINUTES"])
     waiting = db.session.scalars(
         select(Submission)
-        .where(Submission.status == Status.AWAITING_PAYMENT, Submission.created_at <= now - window)
+        .where(
+            Submission.status == Status.AWAITING_PAYMENT,
+            Submission.created_at <= now - window,
+            or_(Submission.pay_by.is_(None), Submission.pay_by <= now),
+        )
         .limit(limit)
     ).all()
     for submission in waiting:
@@ -357,3 +445,118 @@ def settle_overdue(limit: int = 200) -> dict[str, int]:
         db.session.commit()
     counts["refunds"] = refunds.resend_pending()
     return counts
+
+
+# Payment links: a caller pays online themselves -----------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def send_link(submission: Submission, via: str, to: str, by: StaffUser) -> str:
+    """Send the payer a link to pay for the submission themselves, by email or text message (``via``). It works
+    for PAYMENT_LINK_HOURS, and the submission waits for it that long. Returns the link. Commits."""
+    _lock(submission)
+    if submission.status != Status.AWAITING_PAYMENT:
+        raise NotPayable("This has already been paid", f"There is nothing to pay for {submission.reference}.")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + timedelta(hours=current_app.config["PAYMENT_LINK_HOURS"])
+    link = PaymentLink(
+        submission=submission,
+        token_hash=_token_hash(token),
+        sent_by_id=by.id,
+        sent_to=to,
+        sent_via=via,
+        created_at=now,
+        expires_at=expires,
+    )
+    db.session.add(link)
+    submission.pay_by = max(expires, submission.pay_by) if submission.pay_by else expires
+    fee = _fee(submission)
+    url = url_for("public.payment_link", token=token, _external=True)
+    values = {
+        "description": fee.description,
+        "amount": format_pence(fee.amount),
+        "reference": submission.reference,
+        "pay_url": url,
+        "expires": govuk_datetime(expires),
+    }
+    if via == "sms":
+        notifications.queue_sms(to, "payment-link", submission, **values)
+    else:
+        notifications.queue_email(
+            to, "payment-link", submission, greeting=notifications.greeting(submission.contact_name), **values
+        )
+    how = "text message" if via == "sms" else "email"
+    lifecycle.record(
+        submission,
+        "payment_link",
+        lifecycle.Actor.member_of_staff(by),
+        f"Payment link for {values['amount']} sent by {how} to {to}, to use by {values['expires']}",
+        sent_via=via,
+    )
+    db.session.commit()
+    return url
+
+
+def link_for(token: str) -> PaymentLink | None:
+    return db.session.scalar(select(PaymentLink).where(PaymentLink.token_hash == _token_hash(token)))
+
+
+def links(submission: Submission) -> list[PaymentLink]:
+    return list(
+        db.session.scalars(
+            select(PaymentLink).where(PaymentLink.submission_id == submission.id).order_by(PaymentLink.id)
+        )
+    )
+
+
+# At a desk: cash or a cheque --------------------------------------------------------------------------------
+
+DESK = "desk"  # the provider of payments taken at a customer service centre: they are not reconciled with one
+
+
+class ReceiptUsed(Exception):
+    """That receipt number is already recorded against a payment."""
+
+
+def record_at_desk(submission: Submission, method: PaymentMethod, receipt: str, by: StaffUser) -> Payment:
+    """Cash or a cheque taken at a customer service centre, with its receipt number: the submission is paid, once,
+    as it would be online. Any payment page open for it is closed first; one that turns out paid wins, and this is
+    refused. Raises NotPayable or ReceiptUsed. Commits."""
+    if method not in (PaymentMethod.CASH, PaymentMethod.CHEQUE):
+        raise ValueError(f"{method} is not taken at a desk")
+    _lock(submission)
+    paid = _close_open_attempts(submission, keep=None)
+    if paid is not None or submission.status != Status.AWAITING_PAYMENT:
+        db.session.commit()
+        raise NotPayable("This has already been paid", f"Do not take a payment for {submission.reference}.")
+    fee = _fee(submission)
+    now = utcnow()
+    payment = Payment(
+        public_id=secrets.token_hex(16),
+        submission=submission,
+        charge=_charge(fee.charge_reference),
+        service_slug=submission.service_slug,
+        description=fee.description,
+        amount=fee.amount,
+        provider=DESK,
+        provider_id=f"{method.value}-{receipt}",
+        status=PaymentState.CREATED,
+        channel=submission.channel,
+        method=method,
+        taken_by_id=by.id,
+        created_at=now,
+        expires_at=now,
+    )
+    db.session.add(payment)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ReceiptUsed(receipt) from None
+    _apply_locked(payment, Outcome(PaymentState.SUCCEEDED, payment.provider_id, amount=fee.amount))
+    db.session.commit()
+    return payment

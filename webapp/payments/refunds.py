@@ -46,6 +46,8 @@ def reserve(payment: Payment, amount: int, reason: str, by: StaffUser | None, re
     available = refundable(payment)
     if payment.status != PaymentState.SUCCEEDED:
         raise RefundError("Only a payment that was taken can be refunded")
+    if payment.provider == "desk":
+        raise RefundError("This was paid in cash or by cheque at a desk: refund it through the cash office, not here")
     if amount < 1:
         raise RefundError("Refund amount must be at least £0.01")
     if amount > available:

@@ -88,6 +88,7 @@ class SandboxProvider:
                 payment_id=request.payment_id,
                 return_url=request.return_url,
                 email=request.email,
+                moto=request.moto,
                 status="open",
                 idempotency_key=request.idempotency_key,
                 created_at=utcnow(),

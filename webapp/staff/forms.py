@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -24,13 +26,15 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from webapp.cases import DEFAULT_ORDER, ORDERS
 from webapp.charges import today
+from webapp.geo import normalise_postcode
 from webapp.models import QUEUE_STATUSES, Status
 from webapp.money import parse_pounds
 
@@ -325,3 +329,83 @@ class RefundForm(FlaskForm):
             raise ValidationError("Amount to refund must be an amount of money in pounds, like 25 or 25.50") from None
         if field.pence < 1:
             raise ValidationError("Amount to refund must be £0.01 or more")
+
+
+# Find a caller ---------------------------------------------------------------------------------------------------
+
+NOTHING_TO_FIND = "Enter at least one of: reference, email address, phone number, postcode or full name"
+_PHONE = re.compile(r"^\+?[0-9 ()-]+$")
+
+
+def _stripped(value: str | None) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def caller_field(field_class, label: str, max_length: int, description: str = "", width: str = "", **render_kw):
+    """One of the values a caller is found by: optional, matched whole. The browser fills in nothing (these are
+    the caller's details, not the agent's)."""
+    params = {"classes": width} if width else {}
+    return field_class(
+        label,
+        widget=GovTextInput(),
+        description=description,
+        filters=[_stripped],
+        validators=[Optional(), Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "params": params, **render_kw},
+    )
+
+
+class CallerSearchForm(FlaskForm):
+    """Find a caller by any of these, each matched whole (never a part): read from the query string (GET), so that
+    results can be loaded again, and so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    reference = caller_field(
+        StringField, "Reference", 20, "For example, RP-7K3F-9QX2", "govuk-input--width-10", autocapitalize="characters"
+    )
+    email = caller_field(EmailField, "Email address", 320, width="govuk-!-width-two-thirds")
+    phone = caller_field(
+        TelField, "Phone number", 20, "For example, 07700 900123 or +44 7700 900123", "govuk-input--width-20"
+    )
+    postcode = caller_field(StringField, "Postcode", 10, width="govuk-input--width-10", autocapitalize="characters")
+    name = caller_field(
+        StringField, "Full name", 200, "Their first and last name, as they gave it", "govuk-!-width-two-thirds"
+    )
+
+    FIELDS = ("reference", "email", "phone", "postcode", "name")
+
+    def validate_email(self, field: EmailField) -> None:
+        if field.data:
+            Email("Enter an email address in the correct format, like name@example.com", check_deliverability=False)(
+                self, field
+            )
+
+    def validate_phone(self, field: TelField) -> None:
+        digits = re.sub(r"\D", "", field.data or "")
+        if field.data and (not _PHONE.match(field.data) or not 10 <= len(digits) <= 15):
+            raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
+
+    def validate_postcode(self, field: StringField) -> None:
+        if field.data and normalise_postcode(field.data) is None:
+            raise ValidationError("Enter a real postcode, like LS1 1UR")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not any(self[name].data for name in self.FIELDS):
+            self.reference.errors = [*self.reference.errors, NOTHING_TO_FIND]
+            return False
+        return valid
+
+    @property
+    def values(self) -> dict[str, str | None]:
+        return {name: self[name].data for name in self.FIELDS}
+
+
+class CallerRangForm(FlaskForm):
+    note = text_box(
+        "Note",
+        "Enter a note about the call",
+        "Why they rang and what you told them. Staff see it in the case’s history; the caller does not.",
+    )

@@ -45,7 +45,8 @@ def safe_next(target: str | None, user: StaffUser) -> str:
     """Only a path on this site, never another host; by default, the person's own starting page."""
     if target and target.startswith("/staff") and not urlsplit(target).netloc and not target.startswith("//"):
         return target
-    return url_for("staff.payments_page" if user.role == Role.FINANCE else "staff.queues")
+    starts = {Role.FINANCE: "staff.payments_page", Role.AGENT: "assisted.calls"}
+    return url_for(starts.get(user.role, "staff.queues"))
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -1,0 +1,225 @@
+"""How a caller wants to hear from the council, for journeys an agent completes for them: a caller often has no email
+address. Services put ``UpdatesPage`` in their pages with the ``assisted`` condition; ``contact_record`` turns its
+answer (or the resident's own email page) into the record's contact columns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from wtforms import RadioField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from forms._common import email_field, required
+from webapp.catalogue import Answers, Page, SummaryRow
+from webapp.geo import normalise_postcode
+from webapp.models import UpdatesBy
+
+METHODS = {
+    UpdatesBy.EMAIL: "Email",
+    UpdatesBy.SMS: "Text message",
+    UpdatesBy.PHONE: "Phone call",
+    UpdatesBy.LETTER: "Letter",
+}
+# A receipt goes by email, text message or post; a phone call is no receipt.
+RECEIPT_METHODS = (UpdatesBy.EMAIL, UpdatesBy.SMS, UpdatesBy.LETTER)
+_PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
+
+
+def phone_digits(value: str) -> str | None:
+    """A UK phone number's digits, from 01632 960 001 or +44 1632 960001; None when it is not one."""
+    if not _PHONE.match(value or ""):
+        return None
+    digits = re.sub(r"\D", "", value)
+    if digits.startswith("44"):
+        digits = "0" + digits[2:]
+    return digits if digits.startswith("0") and len(digits) in (10, 11) else None
+
+
+def _box(label: str, *, width: str = "", **render_kw: Any) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=200, message=f"{label} must be 200 characters or fewer")],
+        render_kw={**render_kw, "params": {"classes": width} if width else {}},
+    )
+
+
+class UpdatesForm(FlaskForm):
+    """The GOV.UK "contact preference" pattern: one choice, and the detail it needs revealed beneath it."""
+
+    summary_keys = {"updates_by": "Updates by"}
+    updates_by = RadioField(widget=GovRadioInput())
+    email = email_field("Email address", optional=True)
+    mobile = TelField(
+        "Mobile phone number",
+        widget=GovTextInput(),
+        description="For example, 07700 900 982",
+        validators=[Optional()],
+        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
+    )
+    phone = TelField(
+        "Phone number",
+        widget=GovTextInput(),
+        description="For example, 01632 960 001 or 07700 900 982",
+        validators=[Optional()],
+        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
+    )
+    address_line_1 = _box("Address line 1", autocomplete="address-line1")
+    address_line_2 = _box("Address line 2 (optional)", autocomplete="address-line2")
+    town = _box("Town or city", width="govuk-!-width-two-thirds", autocomplete="address-level2")
+    address_postcode = StringField(
+        "Postcode",
+        widget=GovTextInput(),
+        validators=[Optional()],
+        render_kw={"autocomplete": "postal-code", "params": {"classes": "govuk-input--width-10"}},
+    )
+
+    # Which fields each choice reveals, and must then be given.
+    REVEALS = {
+        UpdatesBy.EMAIL: ("email",),
+        UpdatesBy.SMS: ("mobile",),
+        UpdatesBy.PHONE: ("phone",),
+        UpdatesBy.LETTER: ("address_line_1", "address_line_2", "town", "address_postcode"),
+    }
+    MISSING = {
+        "email": "Enter their email address",
+        "mobile": "Enter their mobile phone number",
+        "phone": "Enter their phone number",
+        "address_line_1": "Enter address line 1, typically the building and street",
+        "town": "Enter the town or city",
+        "address_postcode": "Enter the postcode",
+    }
+
+    def __init__(
+        self,
+        methods: tuple[UpdatesBy, ...] = tuple(METHODS),
+        label: str = "How do you want to get updates?",
+        *args: Any,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.updates_by.label.text = label
+        wanted = "their receipt" if "receipt" in label.lower() else "updates"
+        self.choose = f"Select how they want to get {wanted}"
+        self.updates_by.choices = [SelectChoice(method.value, METHODS[method]) for method in methods]
+
+    def validate(self, extra_validators=None) -> bool:
+        super().validate(extra_validators)
+        chosen = self.updates_by.data
+        if chosen not in {choice.value for choice in self.updates_by.choices}:
+            self.updates_by.errors = [self.choose]
+            return False
+        revealed = self.REVEALS[UpdatesBy(chosen)]
+        for name, field in self._fields.items():  # only the chosen method's details count
+            if name not in revealed and name != "updates_by":
+                field.errors = []
+        for name in revealed:
+            if not (self[name].data or "").strip() and name in self.MISSING:
+                self[name].errors = [self.MISSING[name]]
+            elif not self[name].errors and name in self.CHECKS:
+                self.CHECKS[name](self, self[name])
+        return not any(field.errors for field in self)
+
+    def check_mobile(self, field) -> None:
+        digits = phone_digits(field.data)
+        if digits is None or not digits.startswith("07"):
+            field.errors = ["Enter a UK mobile phone number, like 07700 900 982"]
+
+    def check_phone(self, field) -> None:
+        if phone_digits(field.data) is None:
+            field.errors = ["Enter a UK phone number, like 01632 960 001 or 07700 900 982"]
+
+    def check_postcode(self, field) -> None:
+        postcode = normalise_postcode(field.data)
+        if postcode is None:
+            field.errors = ["Enter a real postcode, like LS1 1UR"]
+        else:
+            field.data = postcode
+
+    CHECKS = {"mobile": check_mobile, "phone": check_phone, "address_postcode": check_postcode}
+
+
+@dataclass(frozen=True)
+class UpdatesPage(Page):
+    """How the caller wants updates (or a receipt): only the chosen method's details are kept."""
+
+    form: type[FlaskForm] = UpdatesForm
+    template: str = "public/journey/updates.html"
+    exported: bool = False  # its answer is the record's contact columns, which every export has
+    methods: tuple[UpdatesBy, ...] = tuple(METHODS)
+
+    def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
+        from flask import request
+
+        if request.method != "POST":
+            kwargs.setdefault("data", dict(answers.get(self.name) or answers.context.caller))
+        return self.form(self.methods, self.title, **kwargs)
+
+    def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
+        chosen = UpdatesBy(form.updates_by.data)
+        kept = {"updates_by": chosen.value}
+        for name in UpdatesForm.REVEALS[chosen]:
+            kept[name] = (form[name].data or "").strip()
+        return kept
+
+    def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
+        chosen = stored.get("updates_by")
+        if not chosen:
+            return []
+        detail = contact_detail(stored)
+        return [SummaryRow(self.title_key, f"{METHODS[UpdatesBy(chosen)]}\n{detail}".strip(), self.name)]
+
+    @property
+    def title_key(self) -> str:
+        return "Receipt by" if "receipt" in self.title.lower() else "Updates by"
+
+    def context(self, answers: Answers) -> dict[str, Any]:
+        return {"reveals": {method.value: UpdatesForm.REVEALS[method] for method in self.methods}}
+
+
+def contact_detail(stored: Mapping[str, Any]) -> str:
+    chosen = stored.get("updates_by")
+    if chosen == UpdatesBy.LETTER:
+        return address_of(stored) or ""
+    return {"email": stored.get("email"), "sms": stored.get("mobile"), "phone": stored.get("phone")}.get(chosen) or ""
+
+
+def address_of(stored: Mapping[str, Any]) -> str | None:
+    lines = [stored.get(name) for name in ("address_line_1", "address_line_2", "town", "address_postcode")]
+    return "\n".join(line for line in lines if line) or None
+
+
+class NameForm(FlaskForm):
+    summary_keys = {"name": "Name"}
+    name = StringField(
+        "What is your name?",
+        widget=GovTextInput(),
+        validators=[
+            required("Enter their full name"),
+            Length(max=200, message="Full name must be 200 characters or fewer"),
+        ],
+        render_kw={"autocomplete": "name", "spellcheck": "false"},
+    )
+
+
+def contact_record(answers: Answers, page: str, named: bool = True) -> dict[str, Any]:
+    """The record's contact columns: from the agent's UpdatesPage ``page`` when it was asked, else the email the
+    resident gave online. ``named`` False: no updates wanted."""
+    if not named:
+        return {"updates_by": UpdatesBy.NONE.value if answers.context.assisted else None}
+    stored = answers.get(page)
+    if stored is None:
+        return {"contact_email": answers.value("email")}
+    chosen = stored.get("updates_by")
+    return {
+        "contact_email": stored.get("email") or None,
+        "contact_phone": stored.get("mobile") or stored.get("phone") or None,
+        "contact_address": address_of(stored) if chosen == UpdatesBy.LETTER else None,
+        "updates_by": chosen,
+    }

@@ -1,0 +1,49 @@
+"""The agents' face: contact-centre staff complete the journeys for a caller, under /staff/calls.
+
+An agent starts a call (phone, or face to face at a customer service centre), then any service of the catalogue.
+The journey's pages are the residents' own (webapp.journey_views), in the staff layout with a banner; the call
+(``g.call``) holds their drafts, one per service, so an agent can hold several calls at once. Only the agent who
+started a call can work in it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models import Call
+
+bp = Blueprint("assisted", __name__, url_prefix="/staff/calls")
+
+
+@bp.url_value_preprocessor
+def find_call(endpoint: str | None, values: dict | None) -> None:
+    if values and "call_id" in values:
+        g.call_id = values.pop("call_id")
+
+
+@bp.url_defaults
+def keep_call(endpoint: str, values: dict) -> None:
+    """Links between a call's pages stay in the call."""
+    if "call_id" not in values and g.get("call_id") is not None:
+        if current_app.url_map.is_endpoint_expecting(endpoint, "call_id"):
+            values["call_id"] = g.call_id
+
+
+@bp.before_request
+def load_call() -> None:
+    """The call, once the access rule has let the agent in (the views check sign-in and role first, so the call is
+    looked up lazily by ``call_or_404``)."""
+    g.call = None
+
+
+def call_or_404() -> Call:
+    """The call in the URL: only its own agent's, and only while it is going on."""
+    call = db.session.get(Call, g.get("call_id") or 0)
+    if call is None or call.agent_id != current_user.id:
+        abort(404)
+    g.call = call
+    return call
+
+
+from webapp.assisted import views  # noqa: E402,F401  (registers the routes)
