@@ -9,6 +9,10 @@ CHECKED: set[tuple[str, ...]] = set()
 ROUTES: list[Any] = []  # the live app's URL map, bound: set by the ``server`` fixture
 
 
+# The journey's pages, kept by service (and question page) in each face.
+JOURNEY_PAGES = ("start", "question", "check_answers", "confirmation", "already_reported", "following")
+
+
 def page_key(path: str) -> tuple[str, ...] | None:
     """What a path shows: ("public.question", "report-a-road-problem", "photo"), ("staff.case",), ..."""
     if not ROUTES:
@@ -17,6 +21,7 @@ def page_key(path: str) -> tuple[str, ...] | None:
         endpoint, values = ROUTES[0].match(path, method="GET")
     except Exception:  # noqa: BLE001 - a 404 page, a path no route answers
         return ("404",)
-    if "slug" in values and endpoint.startswith("public."):
+    face, _, name = endpoint.partition(".")
+    if "slug" in values and face in ("public", "assisted") and name in JOURNEY_PAGES:
         return (endpoint, values["slug"], values.get("page_name", ""))
     return (endpoint,)

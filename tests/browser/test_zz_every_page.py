@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page
 
+from forms._pages import SimilarReportsPage
 from tests.browser.checked import CHECKED
 from tests.browser.conftest import SCREENSHOTS
+from webapp.catalogue import ONLINE, Answers, Context
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer, Recorder
@@ -36,10 +38,27 @@ NOT_PAGES = {
     "staff.export": "a CSV or JSON Lines file",
     "staff.payments_ledger": "a CSV file",
     "public.begin": "a redirect to a journey's first page",
+    "assisted.begin": "a redirect to a journey's first page",
+    "assisted.similar_photo": "an image",
     "staff.action_page": "a redirect to the case",
 }
-# Each service's own pages: its start page, check answers, and each question page.
-PER_SERVICE = ("public.start", "public.question", "public.check_answers")
+# Each service's own pages, in each face (residents online; agents for a caller): its start page, check answers,
+# and each question page that face can be asked.
+FACES = {"public": ONLINE, "assisted": Context(channel="phone", actor="agent", agent_id=1)}
+PER_SERVICE = tuple(f"{face}.{name}" for face in FACES for name in ("start", "question", "check_answers"))
+# Answers that make every page apply that can (a pothole, updates wanted, part of an invoice): with the face's
+# context, they tell which pages each face can be asked.
+EVERY_BRANCH = {
+    "what-is-the-problem": {"category": "pothole"},
+    "get-updates": {"contact": "named"},
+    "how-much": {"how_much": "part"},
+}
+
+
+def can_be_asked(page, context: Context) -> bool:
+    if isinstance(page, SimilarReportsPage):  # asked when open reports like it exist, in every face
+        return True
+    return page.applies(Answers(EVERY_BRANCH, context))
 
 
 def all_browser_tests_ran(request: pytest.FixtureRequest) -> bool:
@@ -54,14 +73,18 @@ def expected_pages(server: LiveServer) -> set[tuple[str, ...]]:
         for rule in app.url_map.iter_rules()
         if "GET" in (rule.methods or ()) and rule.endpoint not in NOT_PAGES and rule.endpoint not in PER_SERVICE
     }
-    expected -= {("public.question",), ("public.already_reported",), ("public.following",), ("public.confirmation",)}
-    for service in app.extensions["catalogue"]:
-        expected.add(("public.start", service.slug, ""))
-        expected.add(("public.check_answers", service.slug, ""))
-        expected.update(("public.question", service.slug, page.name) for page in service.pages)
-        # Free services end on their confirmation page; paid ones on the payment page's outcome.
-        if service.fee is None:
-            expected.add(("public.confirmation", service.slug, ""))
+    for face, context in FACES.items():
+        expected -= {(f"{face}.{name}",) for name in ("question", "already_reported", "following", "confirmation")}
+        for service in app.extensions["catalogue"]:
+            expected.add((f"{face}.check_answers", service.slug, ""))
+            expected.update(
+                (f"{face}.question", service.slug, page.name) for page in service.pages if can_be_asked(page, context)
+            )
+            # Free services end on their confirmation page; paid ones on the payment page's outcome.
+            if service.fee is None:
+                expected.add((f"{face}.confirmation", service.slug, ""))
+    # Residents start from each service's start page; agents from the call's list of services.
+    expected.update(("public.start", service.slug, "") for service in app.extensions["catalogue"])
     return expected | {("404",)}
 
 
