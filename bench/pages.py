@@ -1,4 +1,6 @@
-"""Benchmark (not a test): the in-process time of every page of the pothole journey, through Flask's test client.
+"""Benchmark (not a test): the in-process time of every page of the pothole journey, through Flask's test client,
+for a resident and for a contact-centre agent completing it for a caller (with each agent page's time as a ratio of
+the same page for a resident, measured in the same run).
 
     .venv/bin/python bench/pages.py [--repeat N] [--submits R] [--json]
     .venv/bin/python bench/pages.py --database-url postgresql+psycopg://... --i-know-this-wipes
@@ -35,10 +37,10 @@ from flask_migrate import upgrade
 from sqlalchemy import MetaData, make_url, select, text
 from werkzeug.test import TestResponse
 
-from webapp import charges, create_app, routing
+from webapp import charges, create_app, routing, staff_accounts
 from webapp.config import TestingConfig
 from webapp.extensions import db
-from webapp.models import Submission
+from webapp.models import StaffUser, Submission
 
 BASE = "/services/report-a-road-problem"
 EMAIL = "sam@example.com"
@@ -72,6 +74,12 @@ CHARGES = """kind,reference,vehicle_registration,postcode,amount,balance,status,
 pcn,LS12345678,AB12CDE,,70.00,70.00,open,{today}
 invoice,40012345,,LS1 6HD,100000.00,100000.00,open,{today}
 """
+AGENT_EMAIL, AGENT_PASSWORD = "alex.agent@example.gov.uk", "bench-password-not-secret"
+AGENT_ANSWERS = {  # the caller has no email address: updates by text message
+    **{page: answer for page, answer in ANSWERS.items() if page != "your-details"},
+    "your-name": {"name": "Pat Caller"},
+    "how-to-update": {"updates_by": "sms", "mobile": "07700 900 982"},
+}
 CARD = {"card_number": "4444333322221111", "expiry": "12/39", "name": "Sam Resident", "security_code": "123"}
 
 
@@ -176,6 +184,41 @@ def time_payments(bench: Bench, rounds: int) -> None:
     bench.rows.append(summarise("payment return (confirmation)", "GET", 200, samples["return"]))
 
 
+def time_agent(app: Flask, bench: Bench, rounds: int) -> None:
+    """An agent, signed in, starts a phone call and completes the pothole journey for a caller: each page timed
+    as for a resident, then the submit (with the privacy notice confirmed) and the confirmation."""
+    with app.app_context():
+        if db.session.scalar(select(StaffUser.id).where(StaffUser.email == AGENT_EMAIL)) is None:
+            staff_accounts.create_staff(AGENT_EMAIL, "Alex Agent", AGENT_PASSWORD, "agent", [])
+            db.session.commit()
+    bench.request("POST", "/staff", 302, {"email": AGENT_EMAIL, "password": AGENT_PASSWORD})
+    bench.time("agent: calls", "GET", "/staff/calls", 200)
+    call = bench.request("POST", "/staff/calls/new", 302, {"channel": "phone"})[0].location
+    bench.time("agent: call page", "GET", call, 200)
+    base = f"{urlsplit(call).path}/services/report-a-road-problem"
+    check_answers = walk(bench, timed=True, base=base, answers=AGENT_ANSWERS, label="agent: ")
+    bench.time("agent: check-answers", "GET", check_answers, 200)
+    submits: list[int] = []
+    for _ in range(rounds):
+        check_answers = walk(bench, base=base, answers=AGENT_ANSWERS)
+        submits.append(bench.request("POST", check_answers, 302, {"privacy_told": "y"})[1])
+    bench.rows.append(summarise("agent: check-answers (submit)", "POST", 302, submits))
+    bench.time("agent: confirmation", "GET", f"{base}/confirmation", 200)
+
+
+def agent_ratios(rows: list[Row]) -> list[tuple[str, str, float, float, float]]:
+    """Each agent page against the same page for a resident, from this run: (page, method, agent ms, resident ms,
+    ratio)."""
+    resident = {(row.page, row.method): row.median_ms for row in rows if not row.page.startswith("agent: ")}
+    pairs = []
+    for row in rows:
+        page = row.page.removeprefix("agent: ")
+        if row.page.startswith("agent: ") and (page, row.method) in resident:
+            theirs = resident[(page, row.method)]
+            pairs.append((page, row.method, row.median_ms, theirs, round(row.median_ms / theirs, 2)))
+    return pairs
+
+
 def warm_up(app: Flask, client: FlaskClient) -> str:
     """Every kind of request, untimed (templates compile on first use). Returns the reference of the report sent."""
     warm = Bench(client, repeat=3)
@@ -189,6 +232,7 @@ def warm_up(app: Flask, client: FlaskClient) -> str:
     warm.time("/check-progress", "POST", "/check-progress", 302, {"reference": reference, "email": EMAIL})
     warm.time("progress page", "GET", f"/check-progress/{reference}", 200)
     time_payments(warm, rounds=2)
+    time_agent(app, warm, rounds=2)
     return reference
 
 
@@ -207,6 +251,7 @@ def run(app: Flask, repeat: int, submits: int) -> list[Row]:
     bench.time("progress page", "GET", f"/check-progress/{reference}", 200)
     bench.time("/healthz", "GET", "/healthz", 200)
     time_payments(bench, submits)
+    time_agent(app, bench, submits)
     return bench.rows
 
 
@@ -273,11 +318,17 @@ def main() -> None:
         "submits": submits,
         "seconds": round(time.perf_counter() - started, 1),
     }
+    ratios = agent_ratios(rows)
     if args.json:
-        print(json.dumps({**meta, "rows": [asdict(row) for row in rows]}, indent=2))
+        keys = ("page", "method", "agent_ms", "resident_ms", "ratio")
+        agent = [dict(zip(keys, pair, strict=True)) for pair in ratios]
+        print(json.dumps({**meta, "rows": [asdict(row) for row in rows], "agent_vs_resident": agent}, indent=2))
     else:
         print("  ".join(f"{key}={value}" for key, value in meta.items()))
         print(table(rows))
+        print("\nAn agent's page against the same page for a resident (median ms, this run):")
+        for page, method, agent_ms, resident_ms, ratio in ratios:
+            print(f"  {page:<32} {method:<5} agent {agent_ms:8.3f}  resident {resident_ms:8.3f}  ratio {ratio:.2f}x")
 
 
 if __name__ == "__main__":

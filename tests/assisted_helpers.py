@@ -28,6 +28,7 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     "find-your-invoice": {"invoice": INVOICE, "postcode": INVOICE_POSTCODE},
     "your-invoice": {},
     "how-much": {"how_much": "full"},
+    "amount": {"amount": "10.00"},
     "receipt": {
         "updates_by": "letter",
         "address_line_1": "1 Market Street",

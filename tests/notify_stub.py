@@ -1,13 +1,14 @@
-"""A local stand-in for GOV.UK Notify's HTTP API: POST /v2/notifications/email and /v2/notifications/sms, nothing
-else.
+"""A local stand-in for GOV.UK Notify's HTTP API: POST /v2/notifications/email, /v2/notifications/sms and
+/v2/notifications/letter, nothing else.
 
 It records every request, checks the bearer token as Notify does (a JWT signed with the key's secret,
-issued by the service id) and the fields each endpoint requires, and answers with Notify's documented JSON, or
-with an error it was told to give."""
+issued by the service id), the fields each endpoint requires and a letter's address (as Notify's API checks it),
+and answers with Notify's documented JSON, or with an error it was told to give."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ SECRET = "a7c1e0d2-6f4b-4c8e-9d3a-2b5f8e1c7d90"
 # Notify's format: "{key_name}-{service_id}-{secret}".
 API_KEY = f"council-test-key-{SERVICE_ID}-{SECRET}"
 
-# The council's templates in the stub's Notify service, by channel: what NOTIFY_TEMPLATES and NOTIFY_SMS_TEMPLATES say.
+# The council's templates in the stub's Notify service, by channel: what NOTIFY_TEMPLATES, NOTIFY_SMS_TEMPLATES and
+# NOTIFY_LETTER_TEMPLATES say.
 TEMPLATE_IDS = {
     "submission-received": "f33517ff-2a88-4f6e-b855-c550268ce08a",
     "following-report": "0c3f4d1a-8b2e-4f7a-9d6c-5e1b2a3c4d5e",
@@ -37,10 +39,23 @@ SMS_TEMPLATE_IDS = {
     "case-update": "8f0b2d4f-6a8c-4e0a-9c2e-4f6a8c0e2a4c",
     "payment-link": "4d6f8b0d-2e4a-4c6e-8b0d-2f4a6c8e0b2d",
 }
+LETTER_TEMPLATE_IDS = {
+    "submission-received": "1a3c5e7a-9b1d-4f3a-8c5e-7a9b1d3f5a7c",
+    "payment-received": "6b8d0f2b-4c6e-4a8c-9d0f-2b4c6e8a0c2e",
+    "case-update": "0e2a4c6e-8f0b-4d2f-8a4c-6e8f0b2d4f6a",
+}
 
 ERROR_NAMES = {400: "BadRequestError", 403: "AuthError", 429: "RateLimitError", 500: "Exception"}
-# What each endpoint must be sent, besides the template id: where the message goes.
-RECIPIENT_FIELDS = {"/v2/notifications/email": "email_address", "/v2/notifications/sms": "phone_number"}
+# What each endpoint must be sent, besides the template id: where the message goes (a letter's is in its
+# personalisation).
+RECIPIENT_FIELDS = {
+    "/v2/notifications/email": "email_address",
+    "/v2/notifications/sms": "phone_number",
+    "/v2/notifications/letter": "personalisation",
+}
+LETTER = "/v2/notifications/letter"
+# A UK postcode, spaces left out, as Notify's "real UK postcode" check takes it (it also knows BFPO and GIR 0AA).
+POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$")
 
 
 @dataclass
@@ -99,22 +114,39 @@ class NotifyStub:
         for field in (RECIPIENT_FIELDS[received.path], "template_id"):
             if field not in received.body:
                 return self.error(400, f"{field} is a required property", "ValidationError")
+        if received.path == LETTER and (problem := self.address_problem(received.body["personalisation"])):
+            return self.error(400, problem, "ValidationError")
         if self.errors:
             return self.error(*self.errors.pop(0))
         return 201, self.created(received.path, received.body)
+
+    @staticmethod
+    def address_problem(personalisation: dict[str, Any]) -> str | None:
+        """What Notify's API says of a letter's address (``address_line_1`` to ``address_line_7``), if anything."""
+        if "address_line_1" not in personalisation:
+            return "personalisation address_line_1 is a required property"
+        lines = [str(personalisation.get(f"address_line_{n}") or "").strip() for n in range(1, 8)]
+        lines = [line for line in lines if line]
+        if len(lines) < 3:
+            return "Address must be at least 3 lines"
+        if not POSTCODE.match(re.sub(r"\s+", "", lines[-1]).upper()):
+            return "Must be a real UK postcode"
+        return None
 
     def error(self, status: int, message: str, name: str | None = None) -> tuple[int, dict[str, Any]]:
         name = name or ERROR_NAMES.get(status, "Error")
         return status, {"status_code": status, "errors": [{"error": name, "message": message}]}
 
     def created(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Notify's documented 201 response to a sent email or text message."""
+        """Notify's documented 201 response to a sent email, text message or letter."""
         notification_id = str(uuid.uuid4())
         template_id = body["template_id"]
         fields = body.get("personalisation", {})
         text = "\n".join(f"{key}: {value}" for key, value in fields.items())
         if path == "/v2/notifications/sms":
             content = {"body": text, "from_number": "CITYCOUNCL"}
+        elif path == LETTER:
+            content = {"subject": f"Template {template_id}", "body": text}
         else:
             content = {
                 "subject": f"Template {template_id}",
@@ -122,13 +154,16 @@ class NotifyStub:
                 "from_email": "example.city.council@notifications.service.gov.uk",
                 "one_click_unsubscribe_url": None,
             }
-        return {
+        answer = {
             "id": notification_id,
             "reference": body.get("reference"),
             "content": content,
             "uri": f"{self.url}/v2/notifications/{notification_id}",
             "template": {"id": template_id, "version": 1, "uri": f"{self.url}/v2/template/{template_id}"},
         }
+        if path == LETTER:
+            answer |= {"scheduled_for": None, "postage": "second"}
+        return answer
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stub = self

@@ -256,3 +256,24 @@ def test_rate_limits_count_per_agent_not_per_address(app, agent):
     call_id = start_call(agent)
     walk(agent, call_id, "report-a-road-problem")
     assert send(agent, call_id, "report-a-road-problem", expected=429).status == 429
+
+
+def test_an_idle_agent_is_signed_out_of_a_call_too(agent):
+    call_id = start_call(agent)
+    with agent.client.session_transaction() as session:
+        session["staff_last_seen"] = (utcnow() - timedelta(minutes=31)).isoformat()
+    page = agent.get(f"/staff/calls/{call_id}/services/report-a-road-problem/start", expected=302)
+    assert page.location.startswith("/staff?next=")
+
+
+def test_the_case_page_shows_how_the_caller_wants_updates(app, agent):
+    call_id = start_call(agent)
+    walk(agent, call_id, "report-a-road-problem")
+    send(agent, call_id, "report-a-road-problem")
+    report = submission_of("report-a-road-problem")
+    lighting = Resident(app.test_client())
+    sign_in(lighting, create_staff("caseworker", (report.queue.slug,)))
+    page = lighting.get(f"/staff/cases/{report.reference}")
+    assert "Phone, by Alex Agent" in page.text
+    assert "Text message 07700 900 982" in page.text
+    assert "Told to the caller on" in page.text

@@ -1,5 +1,5 @@
 """The messages' wording holds together: every placeholder a template uses is filled, and documented for the
-council's GOV.UK Notify templates (email and text message alike); parts left empty leave no gap."""
+council's GOV.UK Notify templates (email, text message and letter alike); parts left empty leave no gap."""
 
 from __future__ import annotations
 
@@ -46,9 +46,25 @@ def test_each_text_message_template_is_documented_with_its_placeholders(key):
     assert setting == config.NOTIFY_SMS_TEMPLATE_SETTINGS[key]
 
 
+@pytest.mark.parametrize("key", sorted(notifications.LETTER_TEMPLATES))
+def test_each_letter_template_is_documented_with_its_placeholders(key):
+    """A letter is sent exactly the placeholders its heading and body use (and the address), so the list is exact."""
+    template = notifications.LETTER_TEMPLATES[key]
+    setting, names = documented("Letters")[key]
+    assert placeholders(template.subject) | placeholders(template.body) == names
+    assert setting == config.NOTIFY_LETTER_TEMPLATE_SETTINGS[key]
+
+
+@pytest.mark.parametrize("key", sorted(notifications.LETTER_TEMPLATES))
+def test_each_letter_has_an_email_twin(key):
+    """A letter is sent instead of the email of the same name."""
+    assert key in notifications.TEMPLATES
+
+
 def test_the_docs_list_no_template_that_does_not_exist():
     assert set(documented("Emails")) == set(notifications.TEMPLATES)
     assert set(documented("Text messages")) == set(notifications.SMS_TEMPLATES)
+    assert set(documented("Letters")) == set(notifications.LETTER_TEMPLATES)
 
 
 @pytest.mark.parametrize("key", sorted(notifications.SMS_TEMPLATES))
@@ -76,6 +92,27 @@ def test_the_payment_link_has_an_email_and_a_text_message(app_ctx):
         "The link works until 3 December 2026 at 5:00pm. Your reference is PF-7K3F-9QX2"
     )
     assert sms.body.count("http") == 1 and sms.subject == ""
+    db.session.rollback()
+
+
+def test_a_letter_gives_the_address_to_type_not_a_link(app_ctx):
+    letter = notifications.queue_letter(
+        "Sam Caller\n1 Market Street\nLeeds\nLS1 6HD",
+        "case-update",
+        subject="Update on your report RP-2222-3333",
+        greeting="Dear Sam Caller,",
+        change="We have marked your report as fixed.",
+        update="",
+        next_step="If it is not fixed, call us on 0300 123 4567 and give your reference.",
+        reference="RP-2222-3333",
+        status="Fixed or resolved",
+        progress_url=notifications.progress_link("letter", "RP-2222-3333"),
+    )
+    assert letter.subject == "Update on your report RP-2222-3333"
+    assert letter.body.startswith("Dear Sam Caller,\n\nWe have marked your report as fixed.\n\nIf it is not fixed")
+    assert "go to http://localhost/check-progress and enter your reference." in letter.body
+    assert "?" not in letter.body and "\n\n\n" not in letter.body
+    assert letter.body.endswith("Yours sincerely\n\nExample City Council")
     db.session.rollback()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from tests import notify_stub
 from tests.factories import create_submission
 from tests.journey_helpers import submit, walk
-from tests.notify_stub import SMS_TEMPLATE_IDS, TEMPLATE_IDS, NotifyStub
+from tests.notify_stub import LETTER_TEMPLATE_IDS, SMS_TEMPLATE_IDS, TEMPLATE_IDS, NotifyStub
 from webapp import config, notifications
 from webapp.extensions import db
 from webapp.models import Notification, utcnow
@@ -206,6 +206,7 @@ def notify(app_ctx: Flask, stub: NotifyStub) -> NotifyStub:
         NOTIFY_BASE_URL=stub.url,
         NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
         NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
+        NOTIFY_LETTER_TEMPLATES=dict(LETTER_TEMPLATE_IDS),
     )
     return stub
 
@@ -274,6 +275,7 @@ def test_notify_unreachable_is_tried_again(app_ctx):
         NOTIFY_BASE_URL=f"http://127.0.0.1:{port}",
         NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
         NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
+        NOTIFY_LETTER_TEMPLATES=dict(LETTER_TEMPLATE_IDS),
     )
     notification = queue_update()
     assert notifications.send_due().retrying == 1
@@ -281,19 +283,30 @@ def test_notify_unreachable_is_tried_again(app_ctx):
 
 
 def test_the_notify_sender_needs_a_key_and_every_template_id():
+    ids = (TEMPLATE_IDS, SMS_TEMPLATE_IDS, LETTER_TEMPLATE_IDS)
     with pytest.raises(RuntimeError, match="NOTIFY_API_KEY"):
-        NotifySender("not-a-key", TEMPLATE_IDS, SMS_TEMPLATE_IDS, "http://127.0.0.1", 1)
+        NotifySender("not-a-key", *ids, "http://127.0.0.1", 1)
     with pytest.raises(RuntimeError, match=r"for: case-update \(email\)$"):
-        NotifySender(
-            notify_stub.API_KEY, {**TEMPLATE_IDS, "case-update": None}, SMS_TEMPLATE_IDS, "http://127.0.0.1", 1
-        )
+        NotifySender(notify_stub.API_KEY, {**TEMPLATE_IDS, "case-update": None}, *ids[1:], "http://127.0.0.1", 1)
     with pytest.raises(RuntimeError, match=r"for: payment-link \(text message\)$"):
-        NotifySender(notify_stub.API_KEY, TEMPLATE_IDS, {**SMS_TEMPLATE_IDS, "payment-link": ""}, "http://127.0.0.1", 1)
+        NotifySender(
+            notify_stub.API_KEY,
+            TEMPLATE_IDS,
+            {**SMS_TEMPLATE_IDS, "payment-link": ""},
+            LETTER_TEMPLATE_IDS,
+            "http://127.0.0.1",
+            1,
+        )
+    with pytest.raises(RuntimeError, match=r"for: payment-received \(letter\)$"):
+        NotifySender(
+            notify_stub.API_KEY, *ids[:2], {**LETTER_TEMPLATE_IDS, "payment-received": None}, "http://127.0.0.1", 1
+        )
 
 
 def test_there_is_a_template_id_setting_for_every_template():
     assert set(config.NOTIFY_TEMPLATE_SETTINGS) == set(notifications.TEMPLATES)
     assert set(config.NOTIFY_SMS_TEMPLATE_SETTINGS) == set(notifications.SMS_TEMPLATES)
+    assert set(config.NOTIFY_LETTER_TEMPLATE_SETTINGS) == set(notifications.LETTER_TEMPLATES)
 
 
 PRODUCTION = {
@@ -316,11 +329,22 @@ SMS_TEMPLATE_SETTINGS = {
     "NOTIFY_SMS_TEMPLATE_CASE_UPDATE": SMS_TEMPLATE_IDS["case-update"],
     "NOTIFY_SMS_TEMPLATE_PAYMENT_LINK": SMS_TEMPLATE_IDS["payment-link"],
 }
+LETTER_TEMPLATE_SETTINGS = {
+    "NOTIFY_LETTER_TEMPLATE_SUBMISSION_RECEIVED": LETTER_TEMPLATE_IDS["submission-received"],
+    "NOTIFY_LETTER_TEMPLATE_PAYMENT_RECEIVED": LETTER_TEMPLATE_IDS["payment-received"],
+    "NOTIFY_LETTER_TEMPLATE_CASE_UPDATE": LETTER_TEMPLATE_IDS["case-update"],
+}
 
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("EMAIL_SENDER", "NOTIFY_API_KEY", *TEMPLATE_SETTINGS, *SMS_TEMPLATE_SETTINGS):
+    for name in (
+        "EMAIL_SENDER",
+        "NOTIFY_API_KEY",
+        *TEMPLATE_SETTINGS,
+        *SMS_TEMPLATE_SETTINGS,
+        *LETTER_TEMPLATE_SETTINGS,
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in PRODUCTION.items():
         monkeypatch.setenv(name, value)
@@ -339,6 +363,11 @@ def test_production_with_notify_refuses_to_start_without_its_settings(environmen
     # The text message templates too: people who chose text messages get them.
     with pytest.raises(RuntimeError, match="NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_SUBMISSION_RECEIVED, NOTIFY_SMS_T"):
         config.load("production")
+    for name, value in SMS_TEMPLATE_SETTINGS.items():
+        environment.setenv(name, value)
+    # And the letter templates: people who chose letters get them.
+    with pytest.raises(RuntimeError, match="NOTIFY_API_KEY, NOTIFY_LETTER_TEMPLATE_SUBMISSION_RECEIVED, NOTIFY_LE"):
+        config.load("production")
     environment.setenv("EMAIL_SENDER", "carrier-pigeon")
     with pytest.raises(RuntimeError, match="EMAIL_SENDER"):
         config.load("production")
@@ -347,12 +376,13 @@ def test_production_with_notify_refuses_to_start_without_its_settings(environmen
 def test_a_notify_key_chooses_the_notify_sender(environment):
     assert config.load("production").EMAIL_SENDER == "log"
     environment.setenv("NOTIFY_API_KEY", notify_stub.API_KEY)
-    for name, value in {**TEMPLATE_SETTINGS, **SMS_TEMPLATE_SETTINGS}.items():
+    for name, value in {**TEMPLATE_SETTINGS, **SMS_TEMPLATE_SETTINGS, **LETTER_TEMPLATE_SETTINGS}.items():
         environment.setenv(name, value)
     settings = config.load("production")
     assert (settings.EMAIL_SENDER, settings.NOTIFY_API_KEY) == ("notify", notify_stub.API_KEY)
     assert settings.NOTIFY_TEMPLATES == TEMPLATE_IDS
     assert settings.NOTIFY_SMS_TEMPLATES == SMS_TEMPLATE_IDS
+    assert settings.NOTIFY_LETTER_TEMPLATES == LETTER_TEMPLATE_IDS
 
 
 # The web request only queues; the worker sends.

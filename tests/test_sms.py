@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests import notify_stub
 from tests.factories import create_staff, create_submission
-from tests.notify_stub import SMS_TEMPLATE_IDS, TEMPLATE_IDS, NotifyStub
+from tests.notify_stub import LETTER_TEMPLATE_IDS, SMS_TEMPLATE_IDS, TEMPLATE_IDS, NotifyStub
 from tests.staff_helpers import sign_in
 from webapp import cases, lifecycle, notifications
 from webapp.extensions import db
@@ -140,7 +140,7 @@ def test_a_case_update_goes_by_text_and_followers_still_get_emails(app_ctx):
     told = cases.update_case(
         submission, "What colour is the car parked over it?", caseworker, Status.AWAITING_INFORMATION
     )
-    assert told == 2
+    assert [(person.channel, person.to) for person in told] == [("sms", MOBILE), ("email", "neighbour@example.com")]
     text, email = messages(template="case-update")
     assert (text.channel, text.to, text.subject) == ("sms", MOBILE, "")
     assert text.body == (
@@ -211,6 +211,7 @@ def notify(app_ctx: Flask) -> Iterator[NotifyStub]:
             NOTIFY_BASE_URL=stub.url,
             NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
             NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
+            NOTIFY_LETTER_TEMPLATES=dict(LETTER_TEMPLATE_IDS),
         )
         yield stub
 

@@ -385,23 +385,41 @@ def add_note(submission: Submission, text: str, by: StaffUser) -> None:
 
 @dataclass(frozen=True)
 class Recipient:
-    to: str  # an email address, or a mobile number for a text message
+    to: str  # an email address, a mobile number (a text message, a call) or a postal address (a letter)
     name: str | None
     reporter: bool  # the person who made it (who can add information); else someone following it
-    channel: str = "email"  # or "sms"
+    channel: str = "email"  # or "sms", "letter"; "phone" for someone staff must ring (see ``to_ring``)
 
 
 def recipients(submission: Submission, reporter: bool = True) -> list[Recipient]:
-    """Who hears of a change: the person who made the submission (by text message if they chose it, else if they
-    gave an email) and everyone following it (by email), each once."""
+    """Who hears of a change: the person who made the submission (by text message or letter if they chose it, else
+    if they gave an email) and everyone following it (by email), each once."""
     found: dict[str, Recipient] = {}
-    if reporter and submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
-        found[submission.contact_phone] = Recipient(submission.contact_phone, submission.contact_name, True, "sms")
-    elif reporter and submission.contact_email:
-        found[submission.contact_email.lower()] = Recipient(submission.contact_email, submission.contact_name, True)
+    own = _reporter(submission) if reporter else None
+    if own is not None:
+        found[own.to.lower()] = own
     for email in db.session.scalars(select(Follower.email).where(Follower.submission_id == submission.id)):
         found.setdefault(email.lower(), Recipient(email, None, False))
     return list(found.values())
+
+
+def _reporter(submission: Submission) -> Recipient | None:
+    name = submission.contact_name
+    if submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
+        return Recipient(submission.contact_phone, name, True, "sms")
+    if submission.updates_by == UpdatesBy.LETTER and submission.contact_address:
+        return Recipient(notifications.postal_address(name, submission.contact_address), name, True, "letter")
+    if submission.contact_email:
+        return Recipient(submission.contact_email, name, True)
+    return None
+
+
+def to_ring(submission: Submission) -> Recipient | None:
+    """The person who made it, when they asked for updates by phone: nothing is sent to them, so whoever changes
+    the case rings them."""
+    if submission.updates_by == UpdatesBy.PHONE and submission.contact_phone:
+        return Recipient(submission.contact_phone, submission.contact_name, True, "phone")
+    return None
 
 
 def _noun(submission: Submission) -> str:
@@ -427,12 +445,13 @@ NEXT_STEPS = {
     ),
     Status.CLOSED: "If you have a question about this, call us on {phone} and give your reference.",
 }
-# By text message, the next step is a call: the link to check progress asks for an email address.
-SMS_NEXT_STEPS = {
+# By text message or letter, the next step is a call: the check progress page asks for an email address before
+# anyone can add information or say it is not fixed.
+CALL_NEXT_STEPS = {
     Status.AWAITING_INFORMATION: "To give us the information, call us on {phone} and give your reference.",
     Status.RESOLVED: "If it is not fixed, call us on {phone} and give your reference.",
 }
-SMS_NEXT_STEP = "If you have a question about this, call us on {phone} and give your reference."
+CALL_NEXT_STEP = "If you have a question about this, call us on {phone} and give your reference."
 
 
 def tell(
@@ -441,17 +460,18 @@ def tell(
     update: str = "",
     next_step: str = "",
     reporter: bool = True,
-) -> int:
-    """Tell the person who made it (by email, or by text message if they chose it) and everyone following it
-    (by email): what changed, the council's words, and (to the person who made it) what they can do next.
-    Returns how many were told. The caller commits."""
+) -> list[Recipient]:
+    """Tell the person who made it (by email, or by text message or letter if they chose it) and everyone
+    following it (by email): what changed, the council's words, and (to the person who made it) what they can do
+    next. Returns who was told. Someone who asked for updates by phone is not among them (``to_ring``). The caller
+    commits."""
     noun = _noun(submission)
     people = recipients(submission, reporter)
     phone = current_app.config["CONTACT_PHONE"]
     for person in people:
         own = person.reporter
-        if own and next_step and person.channel == "sms":
-            step = SMS_NEXT_STEPS.get(Status(submission.status), SMS_NEXT_STEP).format(phone=phone)
+        if own and next_step and person.channel != "email":
+            step = CALL_NEXT_STEPS.get(Status(submission.status), CALL_NEXT_STEP).format(phone=phone)
         else:
             step = next_step.format(phone=phone) if own else ""
         notifications.queue_message(
@@ -466,9 +486,9 @@ def tell(
             next_step=step,
             reference=submission.reference,
             status=Status(submission.status).label,
-            progress_url=notifications.progress_url(submission.reference),
+            progress_url=notifications.progress_link(person.channel, submission.reference),
         )
-    return len(people)
+    return people
 
 
 def _as_follower(change: str, submission: Submission) -> str:
@@ -476,7 +496,7 @@ def _as_follower(change: str, submission: Submission) -> str:
     return f"You asked for updates on {submission.reference}. " + change.replace("your ", "the ", 1)
 
 
-def _change(submission: Submission, to: Status, by: StaffUser, text: str) -> int:
+def _change(submission: Submission, to: Status, by: StaffUser, text: str) -> list[Recipient]:
     """Move the case to ``to`` with the council's words (if any), shown to the resident, and tell them."""
     previous = Status(submission.status)
     _transition(submission, to, by, body=text, public=True)
@@ -487,10 +507,10 @@ def _change(submission: Submission, to: Status, by: StaffUser, text: str) -> int
     return tell(submission, change, text, NEXT_STEPS.get(to, ""))
 
 
-def update_case(submission: Submission, text: str, by: StaffUser, status: Status | None = None) -> int:
+def update_case(submission: Submission, text: str, by: StaffUser, status: Status | None = None) -> list[Recipient]:
     """Publish an update for the resident and, in the same step, change the status (as FixMyStreet does). The
-    resident sees it on check progress and, with everyone following the case, gets it by email. Returns how
-    many people were emailed."""
+    resident sees it on check progress and, with everyone following the case, is sent it (by email, text message
+    or letter). Returns who was sent it."""
     text = text.strip()
     current = Status(submission.status)
     if status is not None and status != current:
@@ -498,17 +518,17 @@ def update_case(submission: Submission, text: str, by: StaffUser, status: Status
             raise CaseError(f"Use '{status.label}' on the case page to do that")
         if status == Status.AWAITING_INFORMATION and not text:
             raise CaseError("Enter what you need to know from the resident")
-        emailed = _change(submission, status, by, text)
-        audit.record("case.status", submission, actor=by, old=current, new=status, emails=emailed)
+        told = _change(submission, status, by, text)
+        audit.record("case.status", submission, actor=by, old=current, new=status, emails=len(told))
     else:
         if not text:
             raise CaseError("Enter an update for the resident, or choose a new status")
         _event(submission, "public_update", by, text, public=True)
         submission.resident_replied_at = None
-        emailed = tell(submission, "There is an update on your {noun}.", text)
-        audit.record("case.public_update", submission, actor=by, emails=emailed)
+        told = tell(submission, "There is an update on your {noun}.", text)
+        audit.record("case.public_update", submission, actor=by, emails=len(told))
     db.session.commit()
-    return emailed
+    return told
 
 
 def move(submission: Submission, to: Queue, reason: str, by: StaffUser) -> None:
@@ -601,7 +621,8 @@ def mark_duplicate(submission: Submission, original_reference: str, by: StaffUse
     The event keeps what undoing it needs (the status before, and who started following the original)."""
     original = check_original(submission, original_reference)
     previous = Status(submission.status)
-    # Following a report is by email: someone told by text message is not moved.
+    # Following a report is by email: someone told by text message or letter is told it repeats another (with a
+    # number to call, below), and is not moved.
     moved = [person for person in recipients(submission) if person.channel == "email"]
     added = [person.to.lower() for person in moved if submissions.follow(original, person.to)]
     text = f"This problem had already been reported as {original.reference}. Updates will be posted there."

@@ -29,7 +29,8 @@ def _bbox(value: str) -> tuple[float, float, float, float]:
 
 
 # GOV.UK Notify: one template id (made in Notify's dashboard) per template in webapp/notifications.py, for each
-# channel: the email templates (TEMPLATES) and the text message templates (SMS_TEMPLATES).
+# channel: the email templates (TEMPLATES), the text message templates (SMS_TEMPLATES) and the letter templates
+# (LETTER_TEMPLATES).
 NOTIFY_TEMPLATE_SETTINGS = {
     "submission-received": "NOTIFY_TEMPLATE_SUBMISSION_RECEIVED",
     "following-report": "NOTIFY_TEMPLATE_FOLLOWING_REPORT",
@@ -43,6 +44,11 @@ NOTIFY_SMS_TEMPLATE_SETTINGS = {
     "payment-received": "NOTIFY_SMS_TEMPLATE_PAYMENT_RECEIVED",
     "case-update": "NOTIFY_SMS_TEMPLATE_CASE_UPDATE",
     "payment-link": "NOTIFY_SMS_TEMPLATE_PAYMENT_LINK",
+}
+NOTIFY_LETTER_TEMPLATE_SETTINGS = {
+    "submission-received": "NOTIFY_LETTER_TEMPLATE_SUBMISSION_RECEIVED",
+    "payment-received": "NOTIFY_LETTER_TEMPLATE_PAYMENT_RECEIVED",
+    "case-update": "NOTIFY_LETTER_TEMPLATE_CASE_UPDATE",
 }
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
 
@@ -99,6 +105,7 @@ class Config:
     NOTIFY_BASE_URL = _env("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
     NOTIFY_TEMPLATES = _notify_templates()
     NOTIFY_SMS_TEMPLATES = _notify_templates(NOTIFY_SMS_TEMPLATE_SETTINGS)
+    NOTIFY_LETTER_TEMPLATES = _notify_templates(NOTIFY_LETTER_TEMPLATE_SETTINGS)
     NOTIFY_TIMEOUT = float(_env("NOTIFY_TIMEOUT", "10"))
     # How many messages one run of `flask send-notifications` sends at most.
     NOTIFICATION_BATCH_SIZE = int(_env("NOTIFICATION_BATCH_SIZE", "100"))
@@ -161,7 +168,12 @@ class ProductionConfig(Config):
         required = ["SECRET_KEY", "DATABASE_URL"]
         self.EMAIL_SENDER = _email_sender()
         if self.EMAIL_SENDER == "notify":
-            required += ["NOTIFY_API_KEY", *NOTIFY_TEMPLATE_SETTINGS.values(), *NOTIFY_SMS_TEMPLATE_SETTINGS.values()]
+            required += [
+                "NOTIFY_API_KEY",
+                *NOTIFY_TEMPLATE_SETTINGS.values(),
+                *NOTIFY_SMS_TEMPLATE_SETTINGS.values(),
+                *NOTIFY_LETTER_TEMPLATE_SETTINGS.values(),
+            ]
         elif self.EMAIL_SENDER != "log":
             raise RuntimeError(f"EMAIL_SENDER must be 'log' or 'notify', not {self.EMAIL_SENDER!r}")
         # A live site names its payment provider: the sandbox takes no money, so it is never a silent default.
@@ -179,6 +191,7 @@ class ProductionConfig(Config):
         self.NOTIFY_API_KEY = _env("NOTIFY_API_KEY")
         self.NOTIFY_TEMPLATES = _notify_templates()
         self.NOTIFY_SMS_TEMPLATES = _notify_templates(NOTIFY_SMS_TEMPLATE_SETTINGS)
+        self.NOTIFY_LETTER_TEMPLATES = _notify_templates(NOTIFY_LETTER_TEMPLATE_SETTINGS)
         self.BASE_URL = _env("BASE_URL")
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")

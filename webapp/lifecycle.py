@@ -244,10 +244,13 @@ def _received(submission: Submission, actor: Actor, previous: Status | None) -> 
         _tell_received(submission, "email", submission.contact_email)
     elif submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
         _tell_received(submission, "sms", submission.contact_phone)
+    elif submission.updates_by == UpdatesBy.LETTER and submission.contact_address:
+        address = notifications.postal_address(submission.contact_name, submission.contact_address)
+        _tell_received(submission, "letter", address)
 
 
 def _tell_received(submission: Submission, channel: str, to: str) -> None:
-    """The "received" message (the receipt, for a paid submission), by email or by text message."""
+    """The "received" message (the receipt, for a paid submission), by email, text message or letter."""
     service = current_app.extensions["catalogue"].get(submission.service_slug)
     paid = db.session.scalar(
         select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
@@ -259,7 +262,7 @@ def _tell_received(submission: Submission, channel: str, to: str) -> None:
         "reference": submission.reference,
         "summary": service.email_summary(Answers(submission.answers)),
         "what_happens_next": service.what_happens_next,
-        "progress_url": notifications.progress_url(submission.reference),
+        "progress_url": notifications.progress_link(channel, submission.reference),
     }
     if paid is None:
         notifications.queue_message(channel, to, "submission-received", submission, **values)

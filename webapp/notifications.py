@@ -1,4 +1,5 @@
-"""The outbox, and the only module that sends messages: emails, and text messages (SMS) to people who chose them.
+"""The outbox, and the only module that sends messages: emails, and text messages (SMS) or letters to people who
+chose them.
 
 Web requests only *queue* messages: each is written to the ``notification`` table in the same
 transaction as the change it tells of, with its final subject and body (so the outbox shows exactly
@@ -7,8 +8,8 @@ what was sent) and the values a template-based sender fills its template with. A
 or broken email provider never holds up a page.
 
 Senders: ``LogSender`` (the embedded default) writes messages to the application log;
-``NotifySender`` sends them through GOV.UK Notify, by its email or its text message API as the message's
-channel says. A failed send is tried again later, backing off, until ``MAX_ATTEMPTS``; an error that trying
+``NotifySender`` sends them through GOV.UK Notify, by its email, text message or letter API as the
+message's channel says. A failed send is tried again later, backing off, until ``MAX_ATTEMPTS``; an error that trying
 again cannot fix (a 4xx from Notify) fails it at once.
 """
 
@@ -45,6 +46,7 @@ RETRY_DELAYS = (
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 ERROR_LENGTH = 500
+_TO_LENGTH = Notification.__table__.c.to.type.length
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,14 @@ class EmailTemplate:
 class SmsTemplate:
     """A text message has a body only. Keep it short: Notify charges by the 160 characters."""
 
+    body: str
+
+
+@dataclass(frozen=True)
+class LetterTemplate:
+    """A letter has a heading (``subject``, as Notify calls it) and a body. It is sent only the values it uses."""
+
+    subject: str
     body: str
 
 
@@ -165,10 +175,64 @@ SMS_TEMPLATES = {
         ),
     ),
 }
-CHANNEL_TEMPLATES: dict[str, dict[str, EmailTemplate] | dict[str, SmsTemplate]] = {
+# Letters, for people who chose them (``Submission.updates_by == "letter"``), by the same names. Notify prints the
+# address, the date and the council's contact details above the heading (``subject``). A letter cannot be clicked:
+# ``progress_url`` is the check progress page's address alone, short enough to type, and the reference is given.
+_CHECK_PROGRESS = "You can check its progress at any time: go to $progress_url and enter your reference."
+LETTER_TEMPLATES = {
+    "submission-received": LetterTemplate(
+        subject="$service: your reference is $reference",
+        body=(
+            "$greeting\n\n"
+            "Thank you. We have received your $noun.\n\n"
+            "Your reference is $reference. Give it if you contact us about this.\n\n"
+            "What you told us\n"
+            "$summary\n\n"
+            "What happens next\n"
+            "$what_happens_next\n\n"
+            f"{_CHECK_PROGRESS}\n\n"
+            "Yours sincerely\n\n"
+            "$council"
+        ),
+    ),
+    "payment-received": LetterTemplate(
+        subject="$service: receipt for your payment, reference $reference",
+        body=(
+            "$greeting\n\n"
+            "Thank you for your payment. This letter is your receipt.\n\n"
+            "Payment for: $description\n"
+            "Amount paid: $amount\n"
+            "Date: $paid_on\n"
+            "Reference: $reference\n\n"
+            "What happens next\n"
+            "$what_happens_next\n\n"
+            f"{_CHECK_PROGRESS}\n\n"
+            "Yours sincerely\n\n"
+            "$council"
+        ),
+    ),
+    "case-update": LetterTemplate(
+        subject="$subject",
+        body=(
+            "$greeting\n\n"
+            "$change\n\n"
+            "$update\n\n"
+            "$next_step\n\n"
+            "Reference: $reference\n"
+            "Status: $status\n\n"
+            f"{_CHECK_PROGRESS}\n\n"
+            "Yours sincerely\n\n"
+            "$council"
+        ),
+    ),
+}
+CHANNEL_TEMPLATES: dict[str, dict[str, EmailTemplate] | dict[str, SmsTemplate] | dict[str, LetterTemplate]] = {
     "email": TEMPLATES,
     "sms": SMS_TEMPLATES,
+    "letter": LETTER_TEMPLATES,
 }
+# Notify prints 3 to 7 address lines, the last a UK postcode (it checks that one itself).
+ADDRESS_LINES = (3, 7)
 
 
 def placeholders(text: str) -> list[str]:
@@ -193,6 +257,19 @@ def progress_url(reference: str | None = None) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + "/check-progress" + query
 
 
+def progress_link(channel: str, reference: str) -> str:
+    """Where to check progress, as a message by ``channel`` can give it: a link with the reference filled in; in a
+    letter, the page's address alone, to type in (the letter gives the reference)."""
+    return progress_url(None if channel == "letter" else reference)
+
+
+def postal_address(name: str | None, address: str) -> str:
+    """The address a letter goes to: the person's name, then the address's lines (the last the postcode), one a
+    line, blank lines left out."""
+    lines = [line.strip() for line in ((name or "") + "\n" + address).splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
 # A part of a message left empty (no update text, no next step) leaves no gap.
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -209,17 +286,34 @@ def queue_sms(to: str, template: str, submission: Submission | None = None, **pe
     return queue_message("sms", to, template, submission, **personalisation)
 
 
+def queue_letter(
+    address: str, template: str, submission: Submission | None = None, **personalisation: str
+) -> Notification:
+    """Add a letter to the outbox, to ``address`` (its lines, one a line, the last the postcode). The caller commits.
+
+    Like a text message, it keeps only the values its template uses. An address Notify cannot print fails when
+    the letter is sent, in the outbox, not here."""
+    return queue_message("letter", postal_address(None, address), template, submission, **personalisation)
+
+
 def queue_message(
     channel: str, to: str, template: str, submission: Submission | None = None, **personalisation: str
 ) -> Notification:
-    """Add a message by ``channel`` ("email" or "sms") to the outbox. The caller commits."""
+    """Add a message by ``channel`` ("email", "sms" or "letter") to the outbox. The caller commits."""
     chosen = CHANNEL_TEMPLATES[channel][template]
     values = {"council": current_app.config["COUNCIL_NAME"], **personalisation}
     body = _BLANK_LINES.sub("\n\n", Template(chosen.body).substitute(values)).strip()
-    if isinstance(chosen, EmailTemplate):
-        subject = Template(chosen.subject).substitute(values)
+    if isinstance(chosen, SmsTemplate):
+        subject, text = "", chosen.body
     else:
-        subject, values = "", {name: values[name] for name in placeholders(chosen.body)}
+        subject, text = Template(chosen.subject).substitute(values), f"{chosen.subject}\n{chosen.body}"
+    if not isinstance(chosen, EmailTemplate):
+        values = {name: values[name] for name in placeholders(text)}
+    status, error = "queued", None
+    if len(to) > _TO_LENGTH:
+        # Only a letter's address can be this long: kept as far as it goes, and failed for someone to look at.
+        status, error = "failed", f"The address is longer than {_TO_LENGTH} characters: check it and send it by hand"
+        to = to[: _TO_LENGTH - 1] + "…"
     notification = Notification(
         channel=channel,
         to=to,
@@ -228,9 +322,10 @@ def queue_message(
         body=body,
         personalisation=values,
         submission=submission,
-        status="queued",
+        status=status,
         attempts=0,
-        next_attempt_at=utcnow(),
+        next_attempt_at=utcnow() if error is None else None,
+        last_error=error,
     )
     db.session.add(notification)
     return notification
@@ -242,6 +337,20 @@ class SendError(Exception):
     def __init__(self, message: str, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+def address_lines(notification: Notification) -> dict[str, str]:
+    """A letter's address as Notify takes it (``address_line_1`` to ``address_line_7``), or a permanent SendError
+    when it has too few lines or too many to print."""
+    lines = notification.to.splitlines()
+    least, most = ADDRESS_LINES
+    if not least <= len(lines) <= most:
+        raise SendError(
+            f"The address has {len(lines)} lines: a letter needs {least} to {most} "
+            "(the name, the building and street, the town and the postcode)",
+            permanent=True,
+        )
+    return {f"address_line_{number}": line for number, line in enumerate(lines, start=1)}
 
 
 class Sender(Protocol):
@@ -257,6 +366,16 @@ class LogSender:
     def send(self, notification: Notification) -> str | None:
         if notification.channel == "sms":
             log.info("sms to=%s notification=%s\n%s", notification.to, notification.id, notification.body)
+            return None
+        if notification.channel == "letter":
+            address_lines(notification)  # an address Notify could not print fails here too
+            log.info(
+                "letter to=%r subject=%r notification=%s\n%s",
+                notification.to.replace("\n", ", "),
+                notification.subject,
+                notification.id,
+                notification.body,
+            )
             return None
         log.info(
             "email to=%s subject=%r notification=%s\n%s",
@@ -278,13 +397,14 @@ NOTIFY_API_KEY = re.compile(rf"^.+-{UUID}-{UUID}$")
 
 class NotifySender:
     """GOV.UK Notify, with a Notify template per template key and channel (NOTIFY_TEMPLATES for emails,
-    NOTIFY_SMS_TEMPLATES for text messages) filled from the personalisation."""
+    NOTIFY_SMS_TEMPLATES for text messages, NOTIFY_LETTER_TEMPLATES for letters) filled from the personalisation."""
 
     def __init__(
         self,
         api_key: str | None,
         templates: dict[str, str | None],
         sms_templates: dict[str, str | None],
+        letter_templates: dict[str, str | None],
         base_url: str,
         timeout: float,
     ) -> None:
@@ -292,9 +412,10 @@ class NotifySender:
             raise RuntimeError("EMAIL_SENDER=notify needs NOTIFY_API_KEY, a GOV.UK Notify API key")
         missing = [f"{key} (email)" for key in TEMPLATES if not templates.get(key)]
         missing += [f"{key} (text message)" for key in SMS_TEMPLATES if not sms_templates.get(key)]
+        missing += [f"{key} (letter)" for key in LETTER_TEMPLATES if not letter_templates.get(key)]
         if missing:
             raise RuntimeError(f"EMAIL_SENDER=notify needs a Notify template id for: {', '.join(missing)}")
-        self.templates = {"email": templates, "sms": sms_templates}
+        self.templates = {"email": templates, "sms": sms_templates, "letter": letter_templates}
         self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)
 
     def send(self, notification: Notification) -> str | None:
@@ -305,15 +426,19 @@ class NotifySender:
             "personalisation": notification.personalisation,
             "reference": f"notification-{notification.id}",
         }
+        if notification.channel == "letter":
+            fields["personalisation"] = {**address_lines(notification), **notification.personalisation}
         try:
             if notification.channel == "sms":
                 response = self.client.send_sms_notification(phone_number=notification.to, **fields)
+            elif notification.channel == "letter":
+                response = self.client.send_letter_notification(**fields)
             else:
                 response = self.client.send_email_notification(email_address=notification.to, **fields)
         except APIError as error:
-            # A bad request (400: a bad address, a team-only key) will not fix itself. A refused key (403) is the
-            # council's own configuration: keep the messages and try again once it is put right. Rate limits (429),
-            # Notify's 5xx errors and connection failures (reported as 503) pass too.
+            # A bad request (400: a bad address or postcode, a team-only key) will not fix itself. A refused key (403)
+            # is the council's own configuration: keep the messages and try again once it is put right. Rate limits
+            # (429), Notify's 5xx errors and connection failures (reported as 503) pass too.
             permanent = 400 <= error.status_code < 500 and error.status_code not in (403, 429)
             raise SendError(describe(error), permanent=permanent) from error
         return str(response["id"])
@@ -339,6 +464,7 @@ def sender() -> Sender:
             config["NOTIFY_API_KEY"],
             config["NOTIFY_TEMPLATES"],
             config["NOTIFY_SMS_TEMPLATES"],
+            config["NOTIFY_LETTER_TEMPLATES"],
             config["NOTIFY_BASE_URL"],
             config["NOTIFY_TIMEOUT"],
         )

@@ -65,14 +65,19 @@ def start_call(page: Page, how: str, record: Callable[[str], None] | None = None
     expect(heading(page)).to_have_text(re.compile(r"^Call \d+$"))
 
 
-def walk(page: Page, service: str, record: Callable[[str], None]) -> None:
+# Answers that take the agent down every branch a caller's journey has: a pothole, and part of an invoice.
+EVERY_BRANCH = {"what-is-the-problem": {"category": "pothole"}, "how-much": {"how_much": "part"}}
+
+
+def walk(page: Page, service: str, record: Callable[[str], None], answers: dict | None = None) -> None:
     """From the call page, through every page the service asks, to check answers, recording each."""
+    chosen = {**CALLER_ANSWERS, **(answers or {})}
     page.get_by_role("link", name=service, exact=True).click()
     while not page.url.endswith("/check-answers"):
         expect(page.locator(".app-assisted-banner")).to_contain_text("You are completing this for")
         name = page.url.rsplit("/", 1)[-1].split("?")[0]
         record(name)
-        fill(page, CALLER_ANSWERS[name])
+        fill(page, chosen[name])
         page.get_by_role("button", name="Continue").click()
     expect(page.locator(".app-assisted-banner")).to_contain_text("You are completing this for")
 
@@ -94,8 +99,8 @@ def test_an_agent_completes_every_service_for_callers_without_javascript(
     with live_server.app.app_context():
         create_staff("agent", (), name="Alex Agent", email=AGENT)
         load_charges()
-        # An open report where the caller's street light is: they are asked if it is theirs.
-        create_submission(category="street-light", street="Kirkgate", area="City Centre")
+        # An open report where the caller's pothole is: they are asked if it is theirs.
+        create_submission(category="pothole", street="Kirkgate", area="City Centre")
         services = [
             (service.slug, service.title, service.fee is not None)
             for service in live_server.app.extensions["catalogue"]
@@ -113,7 +118,7 @@ def test_an_agent_completes_every_service_for_callers_without_javascript(
 
     first = True
     for slug, title, paid in services:
-        walk(page, title, lambda name, slug=slug: seen(f"{slug}-{name}"))
+        walk(page, title, lambda name, slug=slug: seen(f"{slug}-{name}"), EVERY_BRANCH)
         send(page, lambda name, slug=slug: seen(f"{slug}-{name}"), first)
         first = False
         if paid:

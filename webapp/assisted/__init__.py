@@ -7,13 +7,16 @@ started a call can work in it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g
+from flask import Blueprint, abort, current_app, g, render_template
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from webapp.extensions import db
 from webapp.models import Call
+from webapp.staff import end_idle_sessions
 
 bp = Blueprint("assisted", __name__, url_prefix="/staff/calls")
+bp.before_request(end_idle_sessions)  # the staff face's idle sign-out holds here too
 
 
 @bp.url_value_preprocessor
@@ -44,6 +47,18 @@ def call_or_404() -> Call:
         abort(404)
     g.call = call
     return call
+
+
+@bp.errorhandler(CSRFError)
+def csrf_expired(error: CSRFError):
+    """An expired form token on a call's question page: the page again, with what was typed (as for residents)."""
+    from webapp import journey_views
+
+    call = db.session.get(Call, g.get("call_id") or 0)
+    if not current_user.is_authenticated or call is None or call.agent_id != current_user.id:
+        return render_template("errors/session-expired.html"), 400
+    g.call = call
+    return journey_views.csrf_expired(error)
 
 
 from webapp.assisted import views  # noqa: E402,F401  (registers the routes)

@@ -191,7 +191,7 @@ def _charge(reference: str | None) -> Charge | None:
     return db.session.scalar(select(Charge).where(Charge.reference == reference))
 
 
-def _ask_provider(payment: Payment, submission: Submission, return_endpoint: str) -> Payment:
+def _ask_provider(payment: Payment, submission: Submission, return_endpoint: str = "public.payment_return") -> Payment:
     request = PaymentRequest(
         payment_id=payment.public_id,
         amount=payment.amount,
@@ -522,6 +522,21 @@ class ReceiptUsed(Exception):
     """That receipt number is already recorded against a payment."""
 
 
+def _still_waiting(submission: Submission) -> bool:
+    """Take the submission for this payment, if it still waits for one: a conditional write, so that on SQLite too
+    (where the row lock is a no-op) two desks cannot both take money for it. Money in hand cannot be refunded
+    automatically, so the second desk must be refused, not refunded."""
+    return (
+        db.session.execute(
+            update(Submission)
+            .where(Submission.id == submission.id, Submission.status == Status.AWAITING_PAYMENT)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
 def record_at_desk(submission: Submission, method: PaymentMethod, receipt: str, by: StaffUser) -> Payment:
     """Cash or a cheque taken at a customer service centre, with its receipt number: the submission is paid, once,
     as it would be online. Any payment page open for it is closed first; one that turns out paid wins, and this is
@@ -530,7 +545,7 @@ def record_at_desk(submission: Submission, method: PaymentMethod, receipt: str, 
         raise ValueError(f"{method} is not taken at a desk")
     _lock(submission)
     paid = _close_open_attempts(submission, keep=None)
-    if paid is not None or submission.status != Status.AWAITING_PAYMENT:
+    if paid is not None or submission.status != Status.AWAITING_PAYMENT or not _still_waiting(submission):
         db.session.commit()
         raise NotPayable("This has already been paid", f"Do not take a payment for {submission.reference}.")
     fee = _fee(submission)

@@ -14,15 +14,15 @@ from webapp.staff import bp
 from webapp.staff.forms import CallerRangForm, CallerSearchForm
 
 
-@bp.get("/callers")
+@bp.route("/callers", methods=["GET", "POST"])
 @staff_only(*CALL_HANDLERS)
 def find_caller():
-    """A GET form, so the results can be loaded again. Nothing is searched without a value."""
-    asked = any(name in request.args for name in CallerSearchForm.FIELDS)
-    form = CallerSearchForm(formdata=request.args if asked else None)
-    if not asked:
+    """The search is a POST: a caller's email, phone number and name never go in an address, where browser history
+    and server logs would keep them. Nothing is searched without a value."""
+    form = CallerSearchForm()
+    if request.method == "GET":
         return render_template("staff/callers/search.html", search_form=form, result=None)
-    if not form.validate():
+    if not form.validate_on_submit():
         return render_template("staff/callers/search.html", search_form=form, form=form, result=None), 400
     result = callers.find_callers(callers.CallerQuery.of(**form.values))
     audit.record(

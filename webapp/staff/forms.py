@@ -356,11 +356,7 @@ def caller_field(field_class, label: str, max_length: int, description: str = ""
 
 
 class CallerSearchForm(FlaskForm):
-    """Find a caller by any of these, each matched whole (never a part): read from the query string (GET), so that
-    results can be loaded again, and so no CSRF token."""
-
-    class Meta:
-        csrf = False
+    """Find a caller by any of these, each matched whole (never a part)."""
 
     reference = caller_field(
         StringField, "Reference", 20, "For example, RP-7K3F-9QX2", "govuk-input--width-10", autocapitalize="characters"

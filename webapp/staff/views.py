@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from flask import (
@@ -231,7 +233,8 @@ def claim(reference: str):
         abort(400)
     cases.claim(submission, current_user, start=form.start.data)
     if form.start.data and submission.status == Status.IN_PROGRESS:
-        return back_to_case(submission, "You have claimed this case and marked it as in progress.")
+        done = "You have claimed this case and marked it as in progress."
+        return back_to_case(submission, with_ring(done, cases.to_ring(submission)))
     return back_to_case(submission, "You have claimed this case.")
 
 
@@ -250,10 +253,73 @@ def assign(reference: str):
     return back_to_case(submission, f"Assigned to {to.name}." if to else "The case is now unassigned.")
 
 
-def emailed_message(count: int) -> str:
-    if count == 0:
-        return "Nobody gave an email address, so nobody is emailed."
-    return f"We are emailing it to {plural(count, 'person')}."
+# How each channel's messages go, in the staff's confirmations.
+SENT_BY = {"email": "by email", "sms": "by text message", "letter": "by post"}
+
+
+def sent_by(people: Sequence[cases.Recipient]) -> str:
+    """``by post`` when they all get it one way; else ``1 by email, 1 by text message and 1 by post``."""
+    counts = Counter(person.channel for person in people)
+    if len(counts) == 1:
+        return SENT_BY[next(iter(counts))]
+    parts = [f"{counts[channel]:,} {way}" for channel, way in SENT_BY.items() if counts[channel]]
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def ring_message(person: cases.Recipient | None) -> str:
+    """What the member of staff must do for someone who asked for updates by phone: nothing is sent to them."""
+    if person is None:
+        return ""
+    return f"{person.name or 'The resident'} asked for updates by phone: ring them on {person.to} to tell them."
+
+
+def with_ring(message: str, person: cases.Recipient | None) -> str:
+    return f"{message} {ring_message(person)}".strip()
+
+
+def told_message(told: Sequence[cases.Recipient], ring: cases.Recipient | None) -> str:
+    """After an update or a new status: who we are sending it to, and how; and who to ring."""
+    people = plural(len(told), "person")
+    if not told:
+        sent = (
+            "We are not sending it to anyone."
+            if ring
+            else "Nobody asked for updates, so we are not sending it to anyone."
+        )
+    elif all(person.channel == "email" for person in told):
+        sent = f"We are emailing it to {people}."
+    elif len({person.channel for person in told}) == 1:
+        sent = f"We are sending it to {people} {sent_by(told)}."
+    else:
+        sent = f"We are sending it to {people}: {sent_by(told)}."
+    return with_ring(sent, ring)
+
+
+def closing_message(telling: Sequence[cases.Recipient]) -> str:
+    """On the page that confirms closing a case: who will be told, and how."""
+    people = plural(len(telling), "person")
+    if not telling:
+        return "Nobody will be sent a message that it is closed."
+    if all(person.channel == "email" for person in telling):
+        return f"We will email {people} that it is closed."
+    if len({person.channel for person in telling}) == 1:
+        return f"We will tell {people} {sent_by(telling)} that it is closed."
+    return f"We will tell {people} that it is closed: {sent_by(telling)}."
+
+
+def duplicate_messages(original: str, people: Sequence[cases.Recipient]) -> list[str]:
+    """On the page that confirms a duplicate: who will follow the original (by email), and who will not."""
+    messages = []
+    following = sum(person.channel == "email" for person in people)
+    if following:
+        messages.append(f"{plural(following, 'person')} will get the updates of {original} by email instead.")
+    for person in people:
+        if person.channel != "email":
+            messages.append(
+                f"{person.name or 'The resident'} gets updates {SENT_BY[person.channel]}: we will tell them it was "
+                f"already reported, but they will not get the updates of {original}."
+            )
+    return messages or [f"Nobody will be sent the updates of {original}."]
 
 
 @bp.post("/cases/<reference>/updates")
@@ -267,11 +333,11 @@ def update_case(reference: str):
     if form.new_status == Status.CLOSED:
         return confirm_first(submission, action="close", text=form.update.data or "")
     try:
-        emailed = cases.update_case(submission, form.update.data or "", current_user, form.new_status)
+        told = cases.update_case(submission, form.update.data or "", current_user, form.new_status)
     except cases.CaseError as error:
         return refused(submission, form, form.update, error)
     done = f"Status changed to {submission.status_label.lower()}." if form.new_status else "Update published."
-    return back_to_case(submission, f"{done} {emailed_message(emailed)}")
+    return back_to_case(submission, f"{done} {told_message(told, cases.to_ring(submission))}")
 
 
 @bp.post("/cases/<reference>/notes")
@@ -360,15 +426,16 @@ def confirm(reference: str):
         service = current_app.extensions["catalogue"].get(original.service_slug) if original else None
         context["original"] = original
         context["original_summary"] = submitted_summary(service, original, personal=True) if service else []
-        context["moving"] = cases.recipients(submission)
+        context["who_hears"] = duplicate_messages(pending["original"], cases.recipients(submission))
     elif pending["action"] == "close":
-        context["telling"] = cases.recipients(submission)
+        context["who_hears"] = [closing_message(cases.recipients(submission))]
+    context["ring"] = ring_message(cases.to_ring(submission))
     return render_template("staff/confirm.html", **context)
 
 
 def perform_close(submission, pending):
-    emailed = cases.update_case(submission, pending.get("text", ""), current_user, Status.CLOSED)
-    return back_to_case(submission, f"Case closed. {emailed_message(emailed)}")
+    told = cases.update_case(submission, pending.get("text", ""), current_user, Status.CLOSED)
+    return back_to_case(submission, f"Case closed. {told_message(told, cases.to_ring(submission))}")
 
 
 def perform_move(submission, pending):
@@ -385,7 +452,9 @@ def perform_move(submission, pending):
 
 def perform_duplicate(submission, pending):
     original = cases.mark_duplicate(submission, pending["original"], current_user)
-    return back_to_case(submission, f"Marked as a duplicate of {original.reference}.")
+    return back_to_case(
+        submission, with_ring(f"Marked as a duplicate of {original.reference}.", cases.to_ring(submission))
+    )
 
 
 PERFORM = {"close": perform_close, "move": perform_move, "duplicate": perform_duplicate}
