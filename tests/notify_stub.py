@@ -45,6 +45,19 @@ LETTER_TEMPLATE_IDS = {
     "case-update": "0e2a4c6e-8f0b-4d2f-8a4c-6e8f0b2d4f6a",
 }
 
+
+def use_notify(config: dict[str, Any], url: str) -> None:
+    """Point an app's settings at a stub at ``url``, with the test key and every template's id."""
+    config.update(
+        EMAIL_SENDER="notify",
+        NOTIFY_API_KEY=API_KEY,
+        NOTIFY_BASE_URL=url,
+        NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
+        NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
+        NOTIFY_LETTER_TEMPLATES=dict(LETTER_TEMPLATE_IDS),
+    )
+
+
 ERROR_NAMES = {400: "BadRequestError", 403: "AuthError", 429: "RateLimitError", 500: "Exception"}
 # What each endpoint must be sent, besides the template id: where the message goes (a letter's is in its
 # personalisation).

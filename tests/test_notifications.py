@@ -200,14 +200,7 @@ def stub() -> Iterator[NotifyStub]:
 
 @pytest.fixture
 def notify(app_ctx: Flask, stub: NotifyStub) -> NotifyStub:
-    app_ctx.config.update(
-        EMAIL_SENDER="notify",
-        NOTIFY_API_KEY=notify_stub.API_KEY,
-        NOTIFY_BASE_URL=stub.url,
-        NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
-        NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
-        NOTIFY_LETTER_TEMPLATES=dict(LETTER_TEMPLATE_IDS),
-    )
+    notify_stub.use_notify(app_ctx.config, stub.url)
     return stub
 
 

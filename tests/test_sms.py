@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests import notify_stub
 from tests.factories import create_staff, create_submission
-from tests.notify_stub import LETTER_TEMPLATE_IDS, SMS_TEMPLATE_IDS, TEMPLATE_IDS, NotifyStub
+from tests.notify_stub import SMS_TEMPLATE_IDS, TEMPLATE_IDS, NotifyStub
 from tests.staff_helpers import sign_in
 from webapp import cases, lifecycle, notifications
 from webapp.extensions import db
@@ -205,14 +205,7 @@ def test_the_log_sender_logs_a_text_message(app_ctx, caplog):
 @pytest.fixture
 def notify(app_ctx: Flask) -> Iterator[NotifyStub]:
     with NotifyStub() as stub:
-        app_ctx.config.update(
-            EMAIL_SENDER="notify",
-            NOTIFY_API_KEY=notify_stub.API_KEY,
-            NOTIFY_BASE_URL=stub.url,
-            NOTIFY_TEMPLATES=dict(TEMPLATE_IDS),
-            NOTIFY_SMS_TEMPLATES=dict(SMS_TEMPLATE_IDS),
-            NOTIFY_LETTER_TEMPLATES=dict(LETTER_TEMPLATE_IDS),
-        )
+        notify_stub.use_notify(app_ctx.config, stub.url)
         yield stub
 
 

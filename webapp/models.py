@@ -381,7 +381,7 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), default="email")
-    to: Mapped[str] = mapped_column(String(320))
+    to: Mapped[str] = mapped_column(Text)  # an email address, a mobile number, or a letter's address (its lines)
     template: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)

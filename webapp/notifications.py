@@ -46,7 +46,6 @@ RETRY_DELAYS = (
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 ERROR_LENGTH = 500
-_TO_LENGTH = Notification.__table__.c.to.type.length
 
 
 @dataclass(frozen=True)
@@ -309,11 +308,6 @@ def queue_message(
         subject, text = Template(chosen.subject).substitute(values), f"{chosen.subject}\n{chosen.body}"
     if not isinstance(chosen, EmailTemplate):
         values = {name: values[name] for name in placeholders(text)}
-    status, error = "queued", None
-    if len(to) > _TO_LENGTH:
-        # Only a letter's address can be this long: kept as far as it goes, and failed for someone to look at.
-        status, error = "failed", f"The address is longer than {_TO_LENGTH} characters: check it and send it by hand"
-        to = to[: _TO_LENGTH - 1] + "…"
     notification = Notification(
         channel=channel,
         to=to,
@@ -322,10 +316,9 @@ def queue_message(
         body=body,
         personalisation=values,
         submission=submission,
-        status=status,
+        status="queued",
         attempts=0,
-        next_attempt_at=utcnow() if error is None else None,
-        last_error=error,
+        next_attempt_at=utcnow(),
     )
     db.session.add(notification)
     return notification

@@ -1,6 +1,6 @@
 """Assisted digital: calls and their drafts, the agent on a draft, how a caller wants updates, the privacy notice
-told, payment links, the sandbox's MOTO page, and how each payment was taken (card online, over the phone, by
-link, cash or cheque) and by whom
+told, payment links, letters' addresses in the outbox, the sandbox's MOTO page, and how each payment was taken
+(card online, over the phone, by link, cash or cheque) and by whom
 
 Revision ID: 0006_assisted_digital
 Revises: 0005_resident_loop
@@ -88,6 +88,10 @@ def upgrade():
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.alter_column("method", server_default=None)
 
+    # A letter's address, name and all, is longer than an email address.
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.alter_column("to", existing_type=sa.String(length=320), type_=sa.Text(), existing_nullable=False)
+
     with op.batch_alter_table("sandbox_payment", schema=None) as batch_op:
         batch_op.add_column(sa.Column("moto", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("sandbox_payment", schema=None) as batch_op:
@@ -97,6 +101,9 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("sandbox_payment", schema=None) as batch_op:
         batch_op.drop_column("moto")
+
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.alter_column("to", existing_type=sa.Text(), type_=sa.String(length=320), existing_nullable=False)
 
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_payment_taken_by_id_staff_user"), type_="foreignkey")

@@ -163,7 +163,7 @@ def render_payment_choice(service, submission, form, status=200):
         service=service,
         submission=submission,
         form=form,
-        amount=payments.amount_due(submission),
+        fee=payments.due(submission),
         links=payments.links(submission),
         back_link=url_for(".call"),
     ), status
@@ -212,7 +212,7 @@ def send_payment_link(slug: str):
         service=service,
         submission=submission,
         form=form,
-        amount=payments.amount_due(submission),
+        fee=payments.due(submission),
         back_link=url_for(".take_payment", slug=slug),
     ), 400 if form.errors else 200
 
@@ -226,8 +226,8 @@ def desk_payment(slug: str, method: str):
     if submission.status != Status.AWAITING_PAYMENT:
         return redirect(url_for(".take_payment", slug=slug))
     form = DeskPaymentForm()
-    amount = payments.amount_due(submission)
-    pounds = format_pence(amount or 0)
+    fee = payments.due(submission)
+    pounds = format_pence(fee.amount if fee else 0)
     taken = f"{pounds} in cash" if method == "cash" else f"a cheque for {pounds}"
     form.taken.label.text = f"I have taken {taken}"
     if form.validate_on_submit():
@@ -245,6 +245,6 @@ def desk_payment(slug: str, method: str):
         submission=submission,
         form=form,
         method=method,
-        amount=amount,
+        fee=fee,
         back_link=url_for(".take_payment", slug=slug),
     ), 400 if form.errors else 200

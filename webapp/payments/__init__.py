@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import charges, lifecycle, notifications
-from webapp.catalogue import NotPayable
+from webapp.catalogue import Fee, NotPayable
 from webapp.extensions import db
 from webapp.models import (
     Channel,
@@ -146,21 +146,12 @@ def start(
     return _ask_provider(payment, submission, return_endpoint)
 
 
-def amount_due(submission: Submission) -> int | None:
-    """What paying for the submission costs now, in pence; None when nothing can be paid."""
+def due(submission: Submission) -> Fee | None:
+    """What paying for the submission costs now (amount and description); None when nothing can be paid."""
     try:
-        fee = _fee(submission)
+        return _fee(submission)
     except NotPayable:
         return None
-    return fee.amount if fee else None
-
-
-def description_due(submission: Submission) -> str | None:
-    try:
-        fee = _fee(submission)
-    except NotPayable:
-        return None
-    return fee.description if fee else None
 
 
 def _fee(submission: Submission):

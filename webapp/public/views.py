@@ -52,17 +52,13 @@ def payment_link(token: str):
         return render_template("public/payments/link.html", link=link, submission=submission, state="paid")
     if link.expires_at <= utcnow() or submission.status == Status.CANCELLED:
         return render_template("public/payments/link.html", link=link, submission=submission, state="expired"), 410
+    fee = payments.due(submission)
+    if fee is None:  # the charge was paid another way meanwhile
+        return render_template("public/payments/link.html", link=link, submission=submission, state="paid")
     form = FlaskForm()
     if form.validate_on_submit():
         return journey_views.to_payment(payments.start(submission, PaymentMethod.LINK))
-    return render_template(
-        "public/payments/link.html",
-        link=link,
-        submission=submission,
-        state="open",
-        amount=payments.amount_due(submission),
-        description=payments.description_due(submission),
-    )
+    return render_template("public/payments/link.html", link=link, submission=submission, state="open", fee=fee)
 
 
 @bp.get("/accessibility")
