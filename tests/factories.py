@@ -8,7 +8,7 @@ from typing import Any
 from webapp import routing, submissions
 from webapp.extensions import db
 from webapp.geo import street_key
-from webapp.models import Status, Submission, utcnow
+from webapp.models import Payment, Status, Submission, utcnow
 
 
 def create_submission(**overrides: Any) -> Submission:
@@ -36,6 +36,30 @@ def create_submission(**overrides: Any) -> Submission:
     db.session.add(submission)
     db.session.commit()
     return submission
+
+
+def pay_for(submission: Submission, amount: int = 7000, description: str = "Parking fine AB12345678") -> Payment:
+    """A submission waiting for its payment, paid by card online as the provider would confirm it: routed, and its
+    receipt sent the way its resident chose. Commits."""
+    import secrets
+
+    from webapp import lifecycle
+
+    payment = Payment(
+        public_id=secrets.token_hex(8),
+        submission=submission,
+        service_slug=submission.service_slug,
+        description=description,
+        amount=amount,
+        provider="sandbox",
+        status="succeeded",
+        expires_at=utcnow() + timedelta(hours=1),
+        succeeded_at=utcnow(),
+    )
+    db.session.add(payment)
+    lifecycle.transition(submission, Status.RECEIVED, lifecycle.Actor.system("Payment provider"))
+    db.session.commit()
+    return payment
 
 
 PASSWORD = "correct horse battery staple"

@@ -4,9 +4,7 @@ log. People following a report still get emails."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -15,13 +13,13 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import select
 
 from tests import notify_stub
-from tests.factories import create_staff, create_submission
+from tests.factories import create_staff, create_submission, pay_for
 from tests.notify_stub import LETTER_TEMPLATE_IDS, NotifyStub
 from tests.staff_helpers import sign_in
 from webapp import cases, lifecycle, notifications
 from webapp.extensions import db
 from webapp.lifecycle import Actor
-from webapp.models import Follower, Notification, Payment, Status, Submission, utcnow
+from webapp.models import Follower, Notification, Status, Submission, utcnow
 from webapp.notifications import describe
 
 ADDRESS = "1 Market Street\nLeeds\nLS1 6HD"
@@ -112,21 +110,7 @@ def test_a_caller_who_chose_letters_gets_the_received_letter_with_their_name_on_
 
 def test_a_paid_submission_gets_its_receipt_by_post(app_ctx):
     submission = by_post(status=Status.AWAITING_PAYMENT, queue=None, routing_rule=None)
-    db.session.add(
-        Payment(
-            public_id=secrets.token_hex(8),
-            submission=submission,
-            service_slug=submission.service_slug,
-            description="Parking fine AB12345678",
-            amount=7000,
-            provider="sandbox",
-            status="succeeded",
-            expires_at=utcnow() + timedelta(hours=1),
-            succeeded_at=utcnow(),
-        )
-    )
-    lifecycle.transition(submission, Status.RECEIVED, Actor.system("Payment provider"))
-    db.session.commit()
+    pay_for(submission)
     [letter] = messages()
     assert (letter.channel, letter.to, letter.template) == ("letter", POSTED_TO, "payment-received")
     assert letter.subject.endswith(f"receipt for your payment, reference {submission.reference}")
