@@ -81,7 +81,7 @@ class AssignForm(FlaskForm):
 
 
 class ClaimForm(FlaskForm):
-    start = BooleanField("Also mark it as in progress (the resident is emailed)", widget=GovCheckboxInput())
+    start = BooleanField("Also mark it as in progress (the resident is told)", widget=GovCheckboxInput())
 
 
 def text_box(label: str, message: str, description: str = "") -> TextAreaField:
@@ -109,8 +109,8 @@ class UpdateForm(FlaskForm):
         "Update for the resident",
         widget=GovCharacterCount(),
         description=(
-            "The resident sees this on the check progress page and gets it by email, as do people following the "
-            "report. When you ask for more information, say what you need."
+            "The resident sees this on the check progress page and gets it the way they chose (email, text message "
+            "or letter), as do people following the report. When you ask for more information, say what you need."
         ),
         validators=[Length(max=NOTE_MAX, message=f"Update for the resident must be {NOTE_MAX} characters or fewer")],
         render_kw={"params": {"maxlength": NOTE_MAX}, "rows": 4},
