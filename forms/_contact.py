@@ -4,7 +4,6 @@ answer (or the resident's own email page) into the record's contact columns."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from forms._common import email_field, required
+from webapp import phones
 from webapp.catalogue import Answers, Page, SummaryRow
 from webapp.geo import normalise_postcode
 from webapp.models import UpdatesBy
@@ -28,17 +28,7 @@ METHODS = {
 }
 # A receipt goes by email, text message or post; a phone call is no receipt.
 RECEIPT_METHODS = (UpdatesBy.EMAIL, UpdatesBy.SMS, UpdatesBy.LETTER)
-_PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
-
-
-def phone_digits(value: str) -> str | None:
-    """A UK phone number's digits, from 01632 960 001 or +44 1632 960001; None when it is not one."""
-    if not _PHONE.match(value or ""):
-        return None
-    digits = re.sub(r"\D", "", value)
-    if digits.startswith("44"):
-        digits = "0" + digits[2:]
-    return digits if digits.startswith("0") and len(digits) in (10, 11) else None
+MOBILE_ERROR = "Enter a UK mobile phone number, like 07700 900 982"
 
 
 def _box(label: str, *, width: str = "", **render_kw: Any) -> StringField:
@@ -127,12 +117,11 @@ class UpdatesForm(FlaskForm):
         return not any(field.errors for field in self)
 
     def check_mobile(self, field) -> None:
-        digits = phone_digits(field.data)
-        if digits is None or not digits.startswith("07"):
-            field.errors = ["Enter a UK mobile phone number, like 07700 900 982"]
+        if not phones.is_uk_mobile(field.data):
+            field.errors = [MOBILE_ERROR]
 
     def check_phone(self, field) -> None:
-        if phone_digits(field.data) is None:
+        if phones.uk_digits(field.data) is None:
             field.errors = ["Enter a UK phone number, like 01632 960 001 or 07700 900 982"]
 
     def check_postcode(self, field) -> None:

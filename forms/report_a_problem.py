@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +24,7 @@ from forms._common import (
 )
 from forms._contact import NameForm, UpdatesPage, contact_record
 from forms._pages import PhotoPage, ReportCard, SimilarReportsPage
-from webapp import submissions
+from webapp import phones, submissions
 from webapp.catalogue import Answers, Page, Record, Service, SummaryRow, assisted, online
 from webapp.exports import ExportColumn, answer, label_of, labels_of, latest_update, latest_update_at, photo_links
 from webapp.geo import street_key
@@ -166,9 +165,6 @@ class ContactChoiceForm(FlaskForm):
     )
 
 
-_PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
-
-
 class DetailsForm(FlaskForm):
     summary_keys = {"name": "Name"}
     name = text(
@@ -194,8 +190,7 @@ class DetailsForm(FlaskForm):
     )
 
     def validate_phone(self, field: TelField) -> None:
-        digits = re.sub(r"\D", "", field.data or "")
-        if not _PHONE.match(field.data or "") or not 10 <= len(digits) <= 15:
+        if not phones.is_phone_number(field.data):
             raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
 
 

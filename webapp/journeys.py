@@ -15,7 +15,7 @@ from flask import current_app, session
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from webapp import lifecycle, notifications, submissions
+from webapp import lifecycle, notifications, phones, submissions
 from webapp.catalogue import Answers, Context, Fee, Page, Service, SummaryRow
 from webapp.extensions import db
 from webapp.geo import street_key
@@ -92,12 +92,11 @@ def context_of(item: Draft | Submission) -> Context:
 def caller_of(call: Call | None) -> tuple[tuple[str, str], ...]:
     if call is None:
         return ()
-    phone = call.caller_phone or ""
     known = {
         "name": call.caller_name,
         "email": call.caller_email,
-        "phone": phone,
-        "mobile": phone if phone.replace(" ", "").startswith(("07", "+447")) else None,
+        "phone": call.caller_phone,
+        "mobile": call.caller_phone if phones.is_uk_mobile(call.caller_phone) else None,
         "address_postcode": call.caller_postcode,
     }
     return tuple((name, value) for name, value in known.items() if value)

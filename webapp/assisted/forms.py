@@ -11,7 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from forms._common import email_field
-from forms._contact import phone_digits
+from forms._contact import MOBILE_ERROR
+from webapp import phones
 from webapp.models import Channel, PaymentMethod
 
 
@@ -85,11 +86,10 @@ class PaymentLinkForm(FlaskForm):
                 self.email.errors = ["Enter the email address to send the link to"]
         elif self.send_by.data == "sms":
             self.email.errors = []
-            digits = phone_digits(self.mobile.data or "")
             if not (self.mobile.data or "").strip():
                 self.mobile.errors = ["Enter the mobile phone number to send the link to"]
-            elif digits is None or not digits.startswith("07"):
-                self.mobile.errors = ["Enter a UK mobile phone number, like 07700 900 982"]
+            elif not phones.is_uk_mobile(self.mobile.data):
+                self.mobile.errors = [MOBILE_ERROR]
         return not any(field.errors for field in self)
 
     @property

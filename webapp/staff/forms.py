@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -32,6 +30,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from webapp import phones
 from webapp.cases import DEFAULT_ORDER, ORDERS
 from webapp.charges import today
 from webapp.geo import normalise_postcode
@@ -334,7 +333,6 @@ class RefundForm(FlaskForm):
 # Find a caller ---------------------------------------------------------------------------------------------------
 
 NOTHING_TO_FIND = "Enter at least one of: reference, email address, phone number, postcode or full name"
-_PHONE = re.compile(r"^\+?[0-9 ()-]+$")
 
 
 def _stripped(value: str | None) -> str | None:
@@ -379,8 +377,7 @@ class CallerSearchForm(FlaskForm):
             )
 
     def validate_phone(self, field: TelField) -> None:
-        digits = re.sub(r"\D", "", field.data or "")
-        if field.data and (not _PHONE.match(field.data) or not 10 <= len(digits) <= 15):
+        if field.data and not phones.is_phone_number(field.data):
             raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
 
     def validate_postcode(self, field: StringField) -> None:
