@@ -16,7 +16,7 @@ from wtforms.validators import Length, Optional
 
 from forms._common import email_field, required
 from webapp import phones
-from webapp.catalogue import Answers, Page, SummaryRow
+from webapp.catalogue import Answers, Page, SummaryRow, assisted
 from webapp.geo import normalise_postcode
 from webapp.models import UpdatesBy
 
@@ -28,6 +28,7 @@ METHODS = {
 }
 # A receipt goes by email, text message or post; a phone call is no receipt.
 RECEIPT_METHODS = (UpdatesBy.EMAIL, UpdatesBy.SMS, UpdatesBy.LETTER)
+
 MOBILE_ERROR = "Enter a UK mobile phone number, like 07700 900 982"
 
 
@@ -90,13 +91,13 @@ class UpdatesForm(FlaskForm):
         self,
         methods: tuple[UpdatesBy, ...] = tuple(METHODS),
         label: str = "How do you want to get updates?",
+        receipt: bool = False,
         *args: Any,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         self.updates_by.label.text = label
-        wanted = "their receipt" if "receipt" in label.lower() else "updates"
-        self.choose = f"Select how they want to get {wanted}"
+        self.choose = f"Select how they want to get {'their receipt' if receipt else 'updates'}"
         self.updates_by.choices = [SelectChoice(method.value, METHODS[method]) for method in methods]
 
     def validate(self, extra_validators=None) -> bool:
@@ -142,13 +143,14 @@ class UpdatesPage(Page):
     template: str = "public/journey/updates.html"
     exported: bool = False  # its answer is the record's contact columns, which every export has
     methods: tuple[UpdatesBy, ...] = tuple(METHODS)
+    receipt: bool = False  # how they want their receipt, rather than updates
 
     def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
         from flask import request
 
         if request.method != "POST":
             kwargs.setdefault("data", dict(answers.get(self.name) or answers.context.caller))
-        return self.form(self.methods, self.title, **kwargs)
+        return self.form(self.methods, self.title, self.receipt, **kwargs)
 
     def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
         chosen = UpdatesBy(form.updates_by.data)
@@ -162,11 +164,8 @@ class UpdatesPage(Page):
         if not chosen:
             return []
         detail = contact_detail(stored)
-        return [SummaryRow(self.title_key, f"{METHODS[UpdatesBy(chosen)]}\n{detail}".strip(), self.name)]
-
-    @property
-    def title_key(self) -> str:
-        return "Receipt by" if "receipt" in self.title.lower() else "Updates by"
+        key = "Receipt by" if self.receipt else "Updates by"
+        return [SummaryRow(key, f"{METHODS[UpdatesBy(chosen)]}\n{detail}".strip(), self.name)]
 
     def context(self, answers: Answers) -> dict[str, Any]:
         return {"reveals": {method.value: UpdatesForm.REVEALS[method] for method in self.methods}}
@@ -212,3 +211,11 @@ def contact_record(answers: Answers, page: str, named: bool = True) -> dict[str,
         "contact_address": address_of(stored) if chosen == UpdatesBy.LETTER else None,
         "updates_by": chosen,
     }
+
+
+def receipt_page() -> UpdatesPage:
+    """How a caller (through an agent) wants the receipt for what they pay: the same page, named "receipt", in every
+    service that takes a payment; residents give the email address it goes to instead."""
+    return UpdatesPage(
+        "receipt", "How do you want to get your receipt?", condition=assisted, methods=RECEIPT_METHODS, receipt=True
+    )

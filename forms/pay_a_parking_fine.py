@@ -9,9 +9,9 @@ from wtforms import StringField, ValidationError
 
 from forms._charges import ChargeLookupForm, ChargePage, ReceiptEmailForm, payable_charge
 from forms._common import required
-from forms._contact import RECEIPT_METHODS, UpdatesPage, contact_record
+from forms._contact import contact_record, receipt_page
 from webapp import charges
-from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, assisted, online
+from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, online
 from webapp.models import Charge
 from webapp.money import format_pence
 
@@ -94,7 +94,7 @@ SERVICE = Service(
         Page("find-your-fine", "Find your parking fine", FindFineForm, summarise=find_summary),
         ChargePage("your-fine", "Your parking fine", reference=fine_of, rows=rows, due=due),
         Page("your-email", "What is your email address?", ReceiptEmailForm, condition=online),
-        UpdatesPage("receipt", "How do you want to get your receipt?", methods=RECEIPT_METHODS, condition=assisted),
+        receipt_page(),
     ),
     record=record,
     fee=fee,

@@ -14,9 +14,9 @@ from wtforms.fields.choices import SelectChoice
 
 from forms._charges import ChargeLookupForm, ChargePage, ReceiptEmailForm, payable_charge
 from forms._common import required
-from forms._contact import RECEIPT_METHODS, UpdatesPage, contact_record
+from forms._contact import contact_record, receipt_page
 from webapp import charges
-from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, assisted, online
+from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, online
 from webapp.geo import normalise_postcode
 from webapp.models import Charge
 from webapp.money import format_pence, parse_pounds
@@ -177,7 +177,7 @@ SERVICE = Service(
         Page("how-much", "How much do you want to pay?", HowMuchForm),
         AmountPage("amount", "How much do you want to pay?", condition=wants_part),
         Page("your-email", "What is your email address?", ReceiptEmailForm, condition=online),
-        UpdatesPage("receipt", "How do you want to get your receipt?", methods=RECEIPT_METHODS, condition=assisted),
+        receipt_page(),
     ),
     record=record,
     fee=fee,

@@ -29,7 +29,7 @@ from forms._common import FollowForm
 from forms._pages import SimilarReportsPage
 from webapp import errors, journeys, payments, submissions
 from webapp.catalogue import Catalogue, Page, Service
-from webapp.models import Call, Draft, Payment, Status
+from webapp.models import Call, Draft, Payment, Status, Submission
 from webapp.payments.providers import OPEN_STATES, PaymentState
 
 
@@ -164,16 +164,24 @@ def to_payment(payment: Payment):
     return redirect(url_for(".payment_return", public_id=payment.public_id))
 
 
-def confirmation(slug: str):
+def submitted(slug: str) -> tuple[Service, Submission]:
+    """The service, and what this journey's draft became (404 before it is sent)."""
     service = service_or_404(slug)
-    submission = submissions.get_by_draft(load(service).id) or abort(404)
+    return service, submissions.get_by_draft(load(service).id) or abort(404)
+
+
+def confirmation(slug: str):
+    service, submission = submitted(slug)
     if submission.status in (Status.AWAITING_PAYMENT, Status.CANCELLED):
         return after_submit_unpaid(service, submission)
     return render_confirmation(service, submission)
 
 
 def after_submit_unpaid(service: Service, submission):
-    """A submission still waiting for its payment: where its latest attempt stands."""
+    """A submission still waiting for its payment: for an agent, how the caller will pay; for a resident, where
+    their latest attempt stands."""
+    if call() is not None:
+        return redirect(url_for(".take_payment", slug=service.slug))
     latest = payments.attempts(submission)[-1:] or abort(404)
     return redirect(url_for(".payment_return", public_id=latest[0].public_id))
 

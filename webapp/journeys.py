@@ -41,15 +41,14 @@ class Incomplete(JourneyError):
         self.page = page
 
 
-def start(service: Service, call: Call | None = None, answers: dict | None = None) -> Draft:
-    """A new draft, replacing any earlier one for the same service: for this browser (a resident), or for a call
-    (an agent, on the call's channel, with the agent recorded). ``answers`` fills pages in beforehand (a caller's
-    details the agent already has)."""
+def start(service: Service, call: Call | None = None) -> Draft:
+    """A new, empty draft, replacing any earlier one for the same service: for this browser (a resident), or for a
+    call (an agent, on the call's channel, with the agent recorded)."""
     now = utcnow()
     draft = Draft(
         id=uuid.uuid4().hex,
         service_slug=service.slug,
-        answers=answers or {},
+        answers={},
         channel=call.channel if call else Channel.ONLINE,
         agent_id=call.agent_id if call else None,
         call_id=call.id if call else None,

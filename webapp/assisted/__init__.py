@@ -33,20 +33,19 @@ def keep_call(endpoint: str, values: dict) -> None:
             values["call_id"] = g.call_id
 
 
-@bp.before_request
-def load_call() -> None:
-    """The call, once the access rule has let the agent in (the views check sign-in and role first, so the call is
-    looked up lazily by ``call_or_404``)."""
-    g.call = None
+def own_call() -> Call | None:
+    """The call in the URL, if the signed-in agent started it (ended or not: they may come back to resend a payment
+    link); it becomes ``g.call``, which the journey's pages work in."""
+    call = db.session.get(Call, g.get("call_id") or 0)
+    if call is None or not current_user.is_authenticated or call.agent_id != current_user.id:
+        return None
+    g.call = call
+    return call
 
 
 def call_or_404() -> Call:
-    """The call in the URL: only its own agent's, and only while it is going on."""
-    call = db.session.get(Call, g.get("call_id") or 0)
-    if call is None or call.agent_id != current_user.id:
-        abort(404)
-    g.call = call
-    return call
+    """The call in the URL, for its own agent only (checked after the access rule, so after sign-in)."""
+    return own_call() or abort(404)
 
 
 @bp.errorhandler(CSRFError)
@@ -54,10 +53,8 @@ def csrf_expired(error: CSRFError):
     """An expired form token on a call's question page: the page again, with what was typed (as for residents)."""
     from webapp import journey_views
 
-    call = db.session.get(Call, g.get("call_id") or 0)
-    if not current_user.is_authenticated or call is None or call.agent_id != current_user.id:
+    if own_call() is None:
         return render_template("errors/session-expired.html"), 400
-    g.call = call
     return journey_views.csrf_expired(error)
 
 

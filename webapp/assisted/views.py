@@ -78,7 +78,7 @@ def new_call():
 @bp.get("/<int:call_id>")
 @for_caller
 def call():
-    current = call_or_404()
+    current = journey_views.call()
     made = db.session.scalars(
         select(Submission)
         .join(Draft, Draft.submission_id == Submission.id)
@@ -102,7 +102,7 @@ def call():
 @bp.post("/<int:call_id>/end")
 @for_caller
 def end_call():
-    current = call_or_404()
+    current = journey_views.call()
     if not FlaskForm().validate_on_submit():
         abort(400)
     if current.ended_at is None:
@@ -131,24 +131,10 @@ def submit(slug: str):
     return redirect(url_for(".confirmation", slug=slug))
 
 
-def confirmation(slug: str):
-    service = journey_views.service_or_404(slug)
-    submission = submissions.get_by_draft(journey_views.load(service).id) or abort(404)
-    if submission.status in (Status.AWAITING_PAYMENT, Status.CANCELLED):
-        return redirect(url_for(".take_payment", slug=slug))
-    return journey_views.render_confirmation(service, submission)
-
-
-journey_views.register(bp, "/<int:call_id>", for_caller, submit=submit, confirmation=confirmation)
+journey_views.register(bp, "/<int:call_id>", for_caller, submit=submit)
 
 
 # How the caller pays --------------------------------------------------------------------------------------
-
-
-def submitted(slug: str):
-    service = journey_views.service_or_404(slug)
-    submission = submissions.get_by_draft(journey_views.load(service).id) or abort(404)
-    return service, submission
 
 
 def methods_for(call: Call) -> tuple[PaymentMethod, ...]:
@@ -172,10 +158,10 @@ def render_payment_choice(service, submission, form, status=200):
 @bp.route("/<int:call_id>/services/<slug>/payment", methods=["GET", "POST"])
 @for_caller
 def take_payment(slug: str):
-    service, submission = submitted(slug)
+    service, submission = journey_views.submitted(slug)
     if submission.status not in (Status.AWAITING_PAYMENT, Status.CANCELLED):
         return redirect(url_for(".confirmation", slug=slug))
-    form = PaymentChoiceForm(methods_for(call_or_404()))
+    form = PaymentChoiceForm(methods_for(journey_views.call()))
     if submission.status == Status.CANCELLED:
         return render_payment_choice(service, submission, None)
     if form.validate_on_submit():
@@ -194,7 +180,7 @@ def take_payment(slug: str):
 @bp.route("/<int:call_id>/services/<slug>/payment/link", methods=["GET", "POST"])
 @for_caller
 def send_payment_link(slug: str):
-    service, submission = submitted(slug)
+    service, submission = journey_views.submitted(slug)
     if submission.status != Status.AWAITING_PAYMENT:
         return redirect(url_for(".take_payment", slug=slug))
     form = PaymentLinkForm()
@@ -204,8 +190,7 @@ def send_payment_link(slug: str):
         form.send_by.data = "sms" if submission.updates_by == UpdatesBy.SMS else None
     if form.validate_on_submit():
         payments.send_link(submission, form.send_by.data, form.to, current_user)
-        how = "text message" if form.send_by.data == "sms" else "email"
-        flash(f"Payment link sent by {how} to {form.to}.")
+        flash(f"Payment link sent by {payments.LINK_VIA[form.send_by.data]} to {form.to}.")
         return redirect(url_for(".take_payment", slug=slug))
     return render_template(
         "staff/calls/payment-link.html",
@@ -220,9 +205,9 @@ def send_payment_link(slug: str):
 @bp.route("/<int:call_id>/services/<slug>/payment/<any(cash, cheque):method>", methods=["GET", "POST"])
 @for_caller
 def desk_payment(slug: str, method: str):
-    if call_or_404().channel != Channel.FACE_TO_FACE:
+    if journey_views.call().channel != Channel.FACE_TO_FACE:
         abort(404)
-    service, submission = submitted(slug)
+    service, submission = journey_views.submitted(slug)
     if submission.status != Status.AWAITING_PAYMENT:
         return redirect(url_for(".take_payment", slug=slug))
     form = DeskPaymentForm()

@@ -441,6 +441,10 @@ def settle_overdue(limit: int = 200) -> dict[str, int]:
 # Payment links: a caller pays online themselves -----------------------------------------------------------
 
 
+# How a payment link is sent, as a sentence says it.
+LINK_VIA = {"email": "email", "sms": "text message"}
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -480,12 +484,11 @@ def send_link(submission: Submission, via: str, to: str, by: StaffUser) -> str:
         notifications.queue_email(
             to, "payment-link", submission, greeting=notifications.greeting(submission.contact_name), **values
         )
-    how = "text message" if via == "sms" else "email"
     lifecycle.record(
         submission,
         "payment_link",
         lifecycle.Actor.member_of_staff(by),
-        f"Payment link for {values['amount']} sent by {how} to {to}, to use by {values['expires']}",
+        f"Payment link for {values['amount']} sent by {LINK_VIA[via]} to {to}, to use by {values['expires']}",
         sent_via=via,
     )
     db.session.commit()
