@@ -38,6 +38,7 @@ from tests.test_payments_stripe import (
     localstripe_url,  # noqa: F401  (the fixture)
     paid_session,
     payment_intent,
+    payment_request,
     refund_object,
     signed,
     stripe_error,
@@ -83,18 +84,14 @@ def provider(fake: FakeStripe) -> StripeProvider:
 
 
 def moto_request(**fields: Any) -> PaymentRequest:
+    """A payment over the phone, as payments.start asks for one."""
     values: dict[str, Any] = {
-        "payment_id": "pay_123",
-        "amount": 1234,
-        "description": "Parking fine PN12345678",
-        "reference": "PF-7K3F-9QX2",
-        "return_url": RETURN_URL,
-        "email": "caller@example.org",
-        "expires_at": datetime.now(UTC) + timedelta(hours=1),
-        "idempotency_key": "payment-pay_123",
         "moto": True,
+        "email": "caller@example.org",
+        "return_url": RETURN_URL,
+        "idempotency_key": "payment-pay_123",
     }
-    return PaymentRequest(**(values | fields))
+    return payment_request(**(values | fields))
 
 
 # --- Stripe's documented JSON shapes -----------------------------------------------------------------------------
