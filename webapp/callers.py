@@ -11,7 +11,6 @@ the reference and the team to transfer the call to, and nothing else, so no page
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -25,6 +24,7 @@ from webapp.extensions import db
 from webapp.geo import normalise_postcode
 from webapp.journeys import submitted_summary
 from webapp.models import CaseEvent, Channel, StaffUser, Submission
+from webapp.phones import phone_key
 
 SHOWN_CLASSIFICATION = "OFFICIAL"  # anything else is sealed: a classification added later is sealed too
 NO_TEAM = "the contact centre supervisor"  # for a submission in no queue yet (waiting for payment)
@@ -39,28 +39,6 @@ class NothingToSearch(ValueError):
 
 # What people put between the digits of a phone number (the forms allow spaces, brackets and hyphens; a leading +).
 _PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "/", "+")
-
-
-def phone_key(value: str) -> str:
-    """A phone number as one string of digits, the same however it was written: a UK number in its national form
-    (``+44 7700 900123``, ``0044 7700 900123``, ``+44 (0)7700 900123`` and ``07700 900123`` are all
-    ``07700900123``), any other country's with ``+`` and its country code (``+33 1 23 45 67 89`` is
-    ``+33123456789``)."""
-    text = value.strip()
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        international = digits
-    elif digits.startswith("00"):
-        international = digits[2:]
-    elif digits.startswith("44") and len(digits) == 12:
-        international = digits  # a UK number written with its country code but no "+"
-    else:
-        return digits
-    if international.startswith("440"):
-        return "0" + international[3:]
-    if international.startswith("44"):
-        return "0" + international[2:]
-    return "+" + international
 
 
 def phone_spellings(value: str) -> tuple[str, ...]:
