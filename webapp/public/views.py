@@ -14,13 +14,9 @@ from webapp.models import PaymentMethod, Status, utcnow
 from webapp.public import bp
 
 
-def catalogue():
-    return journey_views.catalogue()
-
-
 @bp.get("/")
 def index():
-    return render_template("public/index.html", topics=catalogue().by_topic())
+    return render_template("public/index.html", topics=journey_views.catalogue().by_topic())
 
 
 journey_views.register(bp, submit=limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])(journey_views.submit))
