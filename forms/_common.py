@@ -3,11 +3,12 @@ forms the journey engine itself shows (possible duplicates, follow a report, che
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovTextInput
 from wtforms import EmailField, Field, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -172,3 +173,73 @@ class CheckProgressForm(FlaskForm):
         optional=True,
         description="The email address you gave us. Leave this empty if you reported anonymously.",
     )
+
+
+class GovDateField(Field):
+    """A date in the GOV.UK date input: day, month and year boxes, with the Design System's error messages. ``what``
+    is how the errors call the date ("Date of birth must be a real date"); ``missing`` the error when it is empty.
+    ``past``/``future`` say it must be before, or from, today; ``earliest``/``latest`` bound it."""
+
+    widget = GovDateInput()
+
+    def __init__(
+        self,
+        label: str,
+        what: str,
+        missing: str,
+        *,
+        past: bool = False,
+        future: bool = False,
+        earliest=None,
+        latest=None,
+        **kwargs,
+    ):
+        super().__init__(label, **kwargs)
+        self.what, self.missing = what, missing
+        self.past, self.future, self.earliest, self.latest = past, future, earliest, latest
+
+    def process_data(self, value) -> None:
+        """What is stored comes back as an ISO date (2026-12-03)."""
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                value = None
+        self.data = value if isinstance(value, date) else None
+
+    def process_formdata(self, valuelist) -> None:
+        parts = [(part or "").strip() for part in valuelist[:3]] + [""] * (3 - len(valuelist[:3]))
+        self.raw_data = parts
+        self.data = None
+        self.parts = parts
+
+    def _value(self) -> str:
+        return self.data.strftime("%d %m %Y") if self.data else ""
+
+    def pre_validate(self, form) -> None:
+        parts = getattr(self, "parts", None)
+        if parts is None:  # not on the page (a form filled from what is stored)
+            return
+        names = ("day", "month", "year")
+        empty = [name for name, part in zip(names, parts, strict=True) if not part]
+        if len(empty) == 3:
+            raise StopValidation(self.missing)
+        if empty:
+            raise StopValidation(f"{self.what} must include a {' and a '.join(empty)}")
+        if not all(part.isdigit() for part in parts) or len(parts[2]) != 4:
+            raise StopValidation(f"{self.what} must be a real date")
+        try:
+            self.data = date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            raise StopValidation(f"{self.what} must be a real date") from None
+        today = date.today()
+        if self.past and self.data >= today:
+            raise StopValidation(f"{self.what} must be in the past")
+        if self.future and self.data < today:
+            raise StopValidation(f"{self.what} must be today or in the future")
+        earliest = self.earliest() if callable(self.earliest) else self.earliest
+        latest = self.latest() if callable(self.latest) else self.latest
+        if earliest and self.data < earliest:
+            raise StopValidation(f"{self.what} must be the same as or after {earliest.day} {earliest:%B %Y}")
+        if latest and self.data > latest:
+            raise StopValidation(f"{self.what} must be the same as or before {latest.day} {latest:%B %Y}")

@@ -143,3 +143,30 @@ class SimilarReportsPage(Page):
 
     def context(self, answers: Answers) -> dict[str, Any]:
         return {"candidates": self.cards(answers)}
+
+
+class ContinueForm(FlaskForm):
+    """A page with nothing to answer: it is read, then passed with Continue."""
+
+
+@dataclass(frozen=True)
+class InterruptionPage(Page):
+    """The GOV.UK interruption card: something the person must read before they go on (call 999 now). Its words
+    are the service's: ``paragraphs``, each filled in with the app's settings ("{EMERGENCY_DUTY_PHONE}"), and the
+    button's ``button`` text."""
+
+    form: type[FlaskForm] = ContinueForm
+    template: str = "public/journey/interruption.html"
+    paragraphs: tuple[str, ...] = ()
+    button: str = "Continue"
+    exported: bool = False
+
+    def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
+        return {"read": True}
+
+    def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
+        return []
+
+    def context(self, answers: Answers) -> dict[str, Any]:
+        settings = current_app.config
+        return {"paragraphs": [paragraph.format_map(settings) for paragraph in self.paragraphs], "button": self.button}

@@ -107,6 +107,7 @@ SERVICE = Service(
         "a debit or credit card",
     ),
     submit_label="Continue to payment",
+    again_text="Pay another parking fine",
     confirmation_title="Payment complete",
     what_happens_next=(
         "The parking fine is now paid. You do not need to do anything else. "

@@ -175,7 +175,7 @@ SERVICE = Service(
         Page("find-your-invoice", "Find your invoice", FindInvoiceForm, summarise=find_summary),
         ChargePage("your-invoice", "Your invoice", reference=invoice_of, rows=rows, due=due),
         Page("how-much", "How much do you want to pay?", HowMuchForm),
-        AmountPage("amount", "How much do you want to pay?", condition=wants_part),
+        AmountPage("amount-to-pay", "How much do you want to pay?", condition=wants_part),
         Page("your-email", "What is your email address?", ReceiptEmailForm, condition=online),
         receipt_page(),
     ),
@@ -189,6 +189,7 @@ SERVICE = Service(
         "a debit or credit card",
     ),
     submit_label="Continue to payment",
+    again_text="Pay another invoice",
     confirmation_title="Payment complete",
     what_happens_next=(
         "We'll take your payment off the invoice's balance within 2 working days. "

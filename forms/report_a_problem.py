@@ -362,7 +362,7 @@ SERVICE = Service(
         Page("pothole-details", "About the pothole", PotholeForm, condition=is_pothole, personal=False),
         PhotoPage("photo", "Add a photo"),
         SimilarReportsPage(
-            "already-reported",
+            "similar-reports",
             "Is this the problem you are reporting?",
             find=find_similar,
             fingerprint=place,
@@ -389,6 +389,10 @@ SERVICE = Service(
     ),
     submit_label="Send report",
     urgent_note="If something is dangerous, like a deep pothole or a fallen light, call at any time.",
+    no_email_text=(
+        "You reported this anonymously, so we will not email you. Write down your reference to check its progress."
+    ),
+    again_text="Report another problem",
     confirmation_title="Report sent",
     what_happens_next=(
         "We'll check your report and pass it to the team that deals with it. "

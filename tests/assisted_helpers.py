@@ -18,7 +18,7 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     "describe-it": {"description": "The light outside the market has been out for a week."},
     "pothole-details": {"size": "large", "position": "road"},
     "photo": {},
-    "already-reported": {"duplicate_of": "none"},
+    "similar-reports": {"duplicate_of": "none"},
     "get-updates": {"contact": "named"},
     "your-name": {"name": "Pat Caller"},
     "how-to-update": {"updates_by": "sms", "mobile": "07700 900 982"},
@@ -28,7 +28,7 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     "find-your-invoice": {"invoice": INVOICE, "postcode": INVOICE_POSTCODE},
     "your-invoice": {},
     "how-much": {"how_much": "full"},
-    "amount": {"amount": "10.00"},
+    "amount-to-pay": {"amount": "10.00"},
     "receipt": {
         "updates_by": "letter",
         "address_line_1": "1 Market Street",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from webapp import routing, submissions
@@ -75,3 +76,14 @@ def create_staff(role: str = "caseworker", queues: tuple[str, ...] = ("highways"
         setattr(user, key, value)
     db.session.commit()
     return user
+
+
+DEMO_ADDRESSES = Path(__file__).resolve().parent.parent / "webapp" / "data" / "demo-addresses.csv"
+
+
+def load_addresses(text: str | None = None) -> None:
+    """The demo gazetteer (or the CSV ``text``), as `flask import-addresses` loads it."""
+    from webapp import addresses
+
+    addresses.import_csv(text if text is not None else DEMO_ADDRESSES.read_text())
+    db.session.commit()

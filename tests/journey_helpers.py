@@ -30,8 +30,13 @@ def url(page: str) -> str:
 
 def walk(resident, answers: dict[str, dict[str, Any]] | None = None, stop_before: str | None = None) -> str:
     """Start, then answer each page the site asks for, until check answers. Returns the last URL."""
-    chosen = {**DEFAULTS, **(answers or {})}
-    response = resident.get(f"{BASE}/start", expected=302)
+    return walk_service(resident, BASE, {**DEFAULTS, **(answers or {})}, stop_before)
+
+
+def walk_service(resident, base: str, chosen: dict[str, dict[str, Any]], stop_before: str | None = None) -> str:
+    """Any service's journey: start at ``base``, then answer each page asked with ``chosen``, until check
+    answers (or the page ``stop_before``). Returns the last URL."""
+    response = resident.get(f"{base}/start", expected=302)
     location = response.location
     while location and not location.endswith("/check-answers"):
         page = location.rsplit("/", 1)[-1].split("?")[0]
@@ -43,9 +48,9 @@ def walk(resident, answers: dict[str, dict[str, Any]] | None = None, stop_before
     return location
 
 
-def submit(resident) -> str:
+def submit(resident, base: str = BASE) -> str:
     """Send from check answers; returns the reference on the confirmation page."""
-    resident.get(f"{BASE}/check-answers")
-    response = resident.post(f"{BASE}/check-answers")
+    resident.get(f"{base}/check-answers")
+    response = resident.post(f"{base}/check-answers")
     confirmation = resident.get(response.location)
     return confirmation.soup.select_one(".govuk-panel__body strong").get_text(strip=True)

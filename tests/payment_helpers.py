@@ -56,7 +56,7 @@ def walk_invoice(resident, amount: str | None = None, email: str = "sam@example.
     resident.post(f"{INVOICE_BASE}/your-invoice", {})
     resident.post(f"{INVOICE_BASE}/how-much", {"how_much": "part" if amount else "full"})
     if amount:
-        resident.post(f"{INVOICE_BASE}/amount", {"amount": amount})
+        resident.post(f"{INVOICE_BASE}/amount-to-pay", {"amount": amount})
     resident.post(f"{INVOICE_BASE}/your-email", {"email": email})
     return resident.get(f"{INVOICE_BASE}/check-answers")
 

@@ -209,7 +209,7 @@ def test_marking_a_duplicate_shows_the_original_first_and_can_be_undone(resident
         area="City Centre",
         answers={"what-is-the-problem": {"category": "pothole"}, "describe-it": {"description": "Huge hole by Boots"}},
     )
-    duplicate = reported(resident, **{"already-reported": {"duplicate_of": "none"}})
+    duplicate = reported(resident, **{"similar-reports": {"duplicate_of": "none"}})
     db.session.add(Follower(submission=duplicate, email="neighbour@example.com"))
     db.session.add(Follower(submission=original, email="neighbour@example.com"))  # already follows the original
     db.session.commit()

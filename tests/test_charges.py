@@ -148,11 +148,11 @@ def test_an_invoice_is_paid_in_part(resident, loaded):
         "ten": "Amount must be an amount of money in pounds, like 25 or 25.50",
     }
     for typed, error in cases.items():
-        page = resident.post(f"{INVOICE_BASE}/amount", {"amount": typed}, expected=400)
+        page = resident.post(f"{INVOICE_BASE}/amount-to-pay", {"amount": typed}, expected=400)
         assert page.errors() == [error], typed
     assert page.soup.find("input", {"name": "amount"})["value"] == "ten"
     assert page.soup.select_one(".govuk-input__prefix").get_text(strip=True) == "£"
-    resident.post(f"{INVOICE_BASE}/amount", {"amount": "£100.5"})
+    resident.post(f"{INVOICE_BASE}/amount-to-pay", {"amount": "£100.5"})
     resident.post(f"{INVOICE_BASE}/your-email", {"email": "sam@example.com"})
     check = resident.get(f"{INVOICE_BASE}/check-answers")
     assert "Amount to pay £100.50" in check.text

@@ -576,7 +576,7 @@ def test_services_that_declare_no_columns_get_one_per_question(app_ctx, catalogu
         "find-your-invoice.invoice",
         "find-your-invoice.postcode",
         "how-much.how_much",
-        "amount.amount",
+        "amount-to-pay.amount",
         "your-email.email",
     ]
     create_submission(
@@ -587,14 +587,14 @@ def test_services_that_declare_no_columns_get_one_per_question(app_ctx, catalogu
             "find-your-invoice": {"invoice": "40012345", "postcode": "LS1 1UR"},
             "your-invoice": {"seen": True},
             "how-much": {"how_much": "part"},
-            "amount": {"amount": "25.50"},
+            "amount-to-pay": {"amount": "25.50"},
             "your-email": {"email": "payer@example.com"},
         },
     )
     (row,) = parse_csv(export(app_ctx, new_key("revenues"), "/api/queues/revenues/export.csv"))
     assert row["find-your-invoice.invoice"] == "40012345" and row["find-your-invoice.postcode"] == "LS1 1UR"
     assert (row["how-much.how_much"], row["how-much.how_much_label"]) == ("part", "Part of the balance")
-    assert row["amount.amount"] == "25.50" and row["your-email.email"] == "payer@example.com"
+    assert row["amount-to-pay.amount"] == "25.50" and row["your-email.email"] == "payer@example.com"
     assert row["pothole_size"] == "" and row["postcode"] == ""  # the answer is not the problem's postcode
 
 

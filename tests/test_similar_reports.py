@@ -27,13 +27,13 @@ def count(model) -> int:
 
 def walk_to_similar(resident, where=None, category="pothole"):
     answers = {"where-is-it": where or AT_BRIGGATE, "what-is-the-problem": {"category": category}}
-    return walk(resident, answers, stop_before="already-reported")
+    return walk(resident, answers, stop_before="similar-reports")
 
 
 def test_a_report_within_50_metres_is_offered(resident, app_ctx):
     nearby = create_submission(latitude=53.7977, longitude=-1.5421)  # about 23 metres away
     location = walk_to_similar(resident)
-    assert location.endswith("/already-reported")
+    assert location.endswith("/similar-reports")
     page = resident.get(location)
     assert page.h1 == "Is this the problem you are reporting?"
     assert nearby.reference in page.text
@@ -129,8 +129,8 @@ def test_moving_the_location_asks_again(resident, app_ctx):
     assert resident.post(url("where-is-it") + "?change=1", AT_BRIGGATE).location.endswith("/check-answers")
     # Moved a little, still near the open report: asked again.
     moved = {**AT_BRIGGATE, "latitude": "53.79752"}
-    assert resident.post(url("where-is-it") + "?change=1", moved).location.endswith("/already-reported?change=1")
-    resident.post(url("already-reported") + "?change=1", {"duplicate_of": "none"})
+    assert resident.post(url("where-is-it") + "?change=1", moved).location.endswith("/similar-reports?change=1")
+    resident.post(url("similar-reports") + "?change=1", {"duplicate_of": "none"})
     # Moved far away, with nothing nearby: no question, and the old answer is dropped.
     far = {**AT_BRIGGATE, "latitude": "53.80", "longitude": "-1.60"}
     assert resident.post(url("where-is-it") + "?change=1", far).location.endswith("/check-answers")
@@ -224,7 +224,7 @@ def test_the_photo_of_a_report_offered_is_served_to_that_resident(resident, app,
     attachment = with_photo(app, nearby)
     page = resident.get(walk_to_similar(resident))
     src = page.soup.select_one(".app-photo img")["src"]
-    assert src == f"{BASE}/already-reported/photos/{attachment.stored_id}"
+    assert src == f"{BASE}/similar-reports/photos/{attachment.stored_id}"
     response = resident.client.get(src)
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
     with Image.open(io.BytesIO(response.data)) as image:
@@ -245,7 +245,7 @@ def test_no_other_photo_is_served(resident, app, app_ctx):
     # A photo the resident sent later, with more information: it is not the report's own.
     (added_later,) = lifecycle.resident_information(nearby, "Bigger now", stored_photo(app)).attachments
     db.session.commit()
-    photos = f"{BASE}/already-reported/photos"
+    photos = f"{BASE}/similar-reports/photos"
 
     # Someone who has not started a report sees no photo at all.
     assert status(resident, f"{photos}/{offered.stored_id}") == 302
@@ -329,7 +329,7 @@ def test_a_follower_s_description_and_photo_are_added_to_the_original(resident, 
         "photo": {"photo": (io.BytesIO(photo.getvalue()), "mine.jpg")},
     }
     response = resident.post(
-        walk(resident, answers, stop_before="already-reported"), {"duplicate_of": original.reference}
+        walk(resident, answers, stop_before="similar-reports"), {"duplicate_of": original.reference}
     )
     resident.post(response.location, {"email": "Neighbour@example.com"})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -138,12 +138,18 @@ class Page:
     # Whether a queue export gets a column per question of this page (webapp.exports.default_columns); a page whose
     # answer is only the record's own columns (how a caller wants updates) has none.
     exported: bool = True
+    # The title in words that fit the answers so far ("What is their name?" when asking for someone else).
+    titles: Callable[[Answers], str] | None = None
 
     def applies(self, answers: Answers) -> bool:
         return self.condition is None or self.condition(answers)
 
     def is_complete(self, answers: Answers) -> bool:
         return self.name in answers
+
+    def for_answers(self, answers: Answers) -> Page:
+        """The page as it is shown for these answers: its title in their words."""
+        return replace(self, title=self.titles(answers)) if self.titles else self
 
     def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
         """The page's form: from the request on a POST, else filled with what is stored."""
@@ -206,6 +212,8 @@ class Record:
     contact_phone: str | None = None
     contact_address: str | None = None  # for updates by letter: the address's lines, one a line
     updates_by: str | None = None  # webapp.models.UpdatesBy; None: by email when there is one
+    uprn: int | None = None  # the address's UPRN, when it was chosen from the council's gazetteer
+    # What it is about, in the service's words, stored with it: the queue, the case and the exports show it.
     description: str = ""
 
 
@@ -242,11 +250,22 @@ class Service:
     record: Callable[[Answers], Record]
     classification: str = "OFFICIAL"
     retention: timedelta = timedelta(days=365 * 2)
+    # Its own words, for every page and message the engine makes for it. The start page: the summary as its lead,
+    # then ``start_text`` (who can use it, what it costs), ``what_you_need``, how long it takes, ``urgent_note``.
     start_template: str = "public/journey/start.html"
+    start_text: tuple[str, ...] = ()
     what_you_need: tuple[str, ...] = ()
     submit_label: str = "Submit"
+    # The confirmation page: its title; what it says when there is no email address to send to; what happens next
+    # (words, or words made from the answers: "We'll collect your items on Tuesday 15 December"), which the email,
+    # text message and letter say too; and a link to do it again ("Report another problem"), if any.
     confirmation_title: str = "Submitted"
-    what_happens_next: str = ""
+    no_email_text: str = "We will not email you, so write down your reference. You need it to check progress."
+    what_happens_next: str | Callable[[Answers], str] = ""
+    again_text: str = ""
+    # The first line of the "received" email, text message and letter; by default "Thank you. We have received your
+    # request." with the service's noun.
+    received_text: str = ""
     noun: str = "request"  # "report", "application": used in headings and emails
     # What it costs, from the answers; None for a free service. May raise NotPayable.
     fee: Callable[[Answers], Fee] | None = None
@@ -275,10 +294,39 @@ class Service:
                 rows.extend(SummaryRow(row.key, row.value, None) for row in page.summary(answers[page.name]))
         return rows
 
+    @property
+    def sensitive(self) -> bool:
+        return self.classification == "OFFICIAL-SENSITIVE"
+
     def email_summary(self, answers: Answers) -> str:
-        """What and where, for an email: ``Problem: Pothole``, a line a row, from the pages free of personal data."""
+        """What and where, for an email: ``Problem: Pothole``, a line a row, from the pages free of personal data.
+        Nothing from an OFFICIAL-SENSITIVE service: its messages say only that it was received, and its reference."""
+        if self.sensitive:
+            return ""
         rows = self.submitted_rows(answers, False)
         return "\n".join(f"{row.key}: {', '.join(row.value.splitlines())}" for row in rows)
+
+    def in_messages(self, answers: Answers) -> dict[str, str]:
+        """What an email, text message or letter about a submission may say of it: its service, what was asked
+        (the pages free of personal data) and what happens next. For an OFFICIAL-SENSITIVE service, none of it: a
+        message can be read over someone's shoulder, so it says only that the request was received."""
+        if self.sensitive:
+            return {"service": f"Your {self.noun}", "summary": "", "what_happens_next": "We will contact you about it."}
+        return {
+            "service": self.title,
+            "summary": self.email_summary(answers),
+            "what_happens_next": self.next_steps(answers),
+        }
+
+    def next_steps(self, answers: Answers) -> str:
+        """What happens next, in this service's words, for these answers."""
+        if callable(self.what_happens_next):
+            return self.what_happens_next(answers)
+        return self.what_happens_next
+
+    @property
+    def received_line(self) -> str:
+        return self.received_text or f"Thank you. We have received your {self.noun}."
 
     def fee_for(self, answers: Answers) -> Fee | None:
         return self.fee(answers) if self.fee is not None else None

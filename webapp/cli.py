@@ -1,8 +1,9 @@
 """flask commands: seed, create-staff, create-api-client, revoke-api-client, send-notifications, purge-expired,
-import-charges, settle-payments, reconcile-payments."""
+import-charges, import-addresses, settle-payments, reconcile-payments."""
 
 from __future__ import annotations
 
+import json
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -13,48 +14,52 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from webapp import api, journeys, notifications, routing, staff_accounts, submissions
+from webapp.catalogue import Answers
 from webapp.extensions import db
 from webapp.geo import street_key
 from webapp.models import CaseEvent, Role, StaffUser, Status, Submission, utcnow
 from webapp.money import format_pence
 
-DEMO_REPORTS = [
-    # category, street, area, lat, lon, description, days ago
-    ("pothole", "Briggate", "City Centre", 53.79745, -1.54205, "Deep pothole by the kerb outside the shoe shop.", 2),
-    ("street-light", "Park Lane", "Little Woodhouse", 53.80112, -1.56022, "Light has been out for a week.", 5),
-    ("fly-tipping", "Kirkstall Road", "Burley", 53.80402, -1.57703, "Mattress and bin bags dumped by the gate.", 1),
-]
+DEMO_SUBMISSIONS = Path(__file__).parent / "data" / "demo-submissions.json"
 
 
-def seed_demo_reports() -> int:
-    """A few open reports, so the service list and the 'already reported' check have something to show."""
+def seed_demo_submissions() -> int:
+    """A few open submissions, so the queues and the 'already reported' check have something to show: each filed
+    through its service's own record, routed as the routing rules say."""
     if db.session.scalar(select(func.count()).select_from(Submission)):
         return 0
-    for category, street, area, lat, lon, description, days in DEMO_REPORTS:
-        decision = routing.route("report-a-road-problem", category, area)
-        created = utcnow() - timedelta(days=days)
+    catalogue = current_app.extensions["catalogue"]
+    demo = json.loads(DEMO_SUBMISSIONS.read_text())["submissions"]
+    for item in demo:
+        service = catalogue.get(item["service"])
+        record = service.record(Answers(item["answers"]))
+        decision = routing.route(service.slug, record.category, record.area)
+        created = utcnow() - timedelta(days=item["days_ago"])
         submission = Submission(
-            reference=submissions.new_reference("RP"),
-            service_slug="report-a-road-problem",
-            category=category,
+            reference=submissions.new_reference(service.reference_prefix),
+            service_slug=service.slug,
+            category=record.category,
             status=Status.RECEIVED,
             channel="online",
             queue=decision.queue,
             routing_rule=decision.rule,
-            classification="OFFICIAL",
-            retain_until=created + timedelta(days=730),
-            answers={"what-is-the-problem": {"category": category}, "describe-it": {"description": description}},
-            street=street,
-            street_key=street_key(street),
-            area=area,
-            latitude=lat,
-            longitude=lon,
+            classification=service.classification,
+            retain_until=created + service.retention,
+            answers=item["answers"],
+            street=record.street,
+            street_key=street_key(record.street),
+            area=record.area,
+            postcode=record.postcode,
+            uprn=record.uprn,
+            latitude=record.latitude,
+            longitude=record.longitude,
+            description=record.description,
             created_at=created,
         )
         submission.events.append(CaseEvent(kind="submitted", body=decision.reason, created_at=created))
         db.session.add(submission)
-        click.echo(f"  demo report {submission.reference}: {category} on {street}")
-    return len(DEMO_REPORTS)
+        click.echo(f"  demo {service.noun} {submission.reference}: {record.description}")
+    return len(demo)
 
 
 DEMO_STAFF = [
@@ -152,6 +157,38 @@ def import_charges(file) -> None:
     click.echo(f"Imported {result.created} new charges and updated {result.updated}.")
 
 
+DEMO_ADDRESSES = Path(__file__).parent / "data" / "demo-addresses.csv"
+
+
+def seed_demo_addresses() -> None:
+    """A few streets of the council's gazetteer, for the find-an-address page."""
+    from webapp import addresses
+
+    if db.session.scalar(select(func.count()).select_from(addresses.Address)):
+        return
+    result = addresses.import_csv(DEMO_ADDRESSES.read_text())
+    postcodes = sorted({row["postcode"] for row in addresses.read(DEMO_ADDRESSES.open())})
+    click.echo(f"Demo addresses: {result.created}, at the postcodes {', '.join(postcodes)}")
+
+
+@click.command("import-addresses")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@with_appcontext
+def import_addresses(file) -> None:
+    """Load the council's gazetteer from a CSV (columns uprn, line1, line2, line3, town, postcode, latitude,
+    longitude and, if known, street). All or nothing: a bad line stops the import and is named. An address
+    already here (by its UPRN) is updated, not duplicated."""
+    from webapp import addresses
+
+    try:
+        result = addresses.import_csv(file.read())
+    except addresses.AddressFileError as error:
+        db.session.rollback()
+        raise click.ClickException("Nothing was imported:\n" + "\n".join(error.problems)) from None
+    db.session.commit()
+    click.echo(f"Imported {result.created} new addresses and updated {result.updated}.")
+
+
 @click.command("settle-payments")
 @with_appcontext
 def settle_payments() -> None:
@@ -227,9 +264,10 @@ def init_app(app: Flask) -> None:
         queues, rules = routing.load_seed()
         click.echo(f"Loaded {queues} queues and {rules} routing rules.")
         if demo:
-            seed_demo_reports()
+            seed_demo_submissions()
             seed_demo_staff()
             seed_demo_charges()
+            seed_demo_addresses()
         db.session.commit()
 
     @app.cli.command("create-staff")
@@ -268,6 +306,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(create_api_client)
     app.cli.add_command(import_charges)
+    app.cli.add_command(import_addresses)
     app.cli.add_command(settle_payments)
     app.cli.add_command(reconcile_payments)
     app.cli.add_command(revoke_api_client)

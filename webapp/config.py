@@ -68,6 +68,8 @@ class Config:
     COUNCIL_WEBSITE = _env("COUNCIL_WEBSITE", "https://www.example.gov.uk")
     CONTACT_PHONE = _env("CONTACT_PHONE", "0300 123 4567")
     CONTACT_EMAIL = _env("CONTACT_EMAIL", "contact@example.gov.uk")
+    # The council's emergency duty team: social care emergencies out of office hours, at night and at weekends.
+    EMERGENCY_DUTY_PHONE = _env("EMERGENCY_DUTY_PHONE", "0300 123 4568")
     DPO_EMAIL = _env("DPO_EMAIL", "dataprotection@example.gov.uk")
     # The council's area: reports with a map position outside it are refused.
     # The default is a box around a fictional city (roughly Leeds).

@@ -53,11 +53,6 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
 
 
-def _description(row: Row) -> str:
-    page = (row.answers or {}).get("describe-it")
-    return str(page.get("description") or "") if isinstance(page, dict) else ""
-
-
 # What an export reads: plain rows, with the few names it needs from other tables joined in. No ORM objects,
 # so nothing accumulates in the session and a row costs little to load.
 _assignee = aliased(StaffUser)
@@ -76,8 +71,10 @@ ROW_COLUMNS = [
     Submission.street,
     Submission.area,
     Submission.postcode,
+    Submission.uprn,
     Submission.latitude,
     Submission.longitude,
+    Submission.description,
     Submission.answers,
     Submission.contact_name,
     Submission.contact_email,
@@ -103,9 +100,10 @@ COLUMNS: list[tuple[str, Callable[[Row], Value]]] = [
     ("street", lambda s: s.street),
     ("area", lambda s: s.area),
     ("postcode", lambda s: s.postcode),
+    ("uprn", lambda s: s.uprn),
     ("latitude", lambda s: s.latitude),
     ("longitude", lambda s: s.longitude),
-    ("description", _description),
+    ("description", lambda s: s.description),
     ("contact_name", lambda s: s.contact_name),
     ("contact_email", lambda s: s.contact_email),
     ("contact_phone", lambda s: s.contact_phone),

@@ -98,7 +98,7 @@ def render_question(service: Service, page: Page, form, answers, changing: bool,
     return render_template(
         page.template,
         service=service,
-        page=page,
+        page=page.for_answers(answers),
         form=form,
         changing=changing,
         session_expired=expired,
@@ -188,7 +188,13 @@ def after_submit_unpaid(service: Service, submission):
 
 def render_confirmation(service: Service, submission):
     paid = next((p for p in payments.attempts(submission) if p.status == PaymentState.SUCCEEDED), None)
-    return render_template("public/journey/confirmation.html", service=service, submission=submission, payment=paid)
+    return render_template(
+        "public/journey/confirmation.html",
+        service=service,
+        submission=submission,
+        payment=paid,
+        next_steps=service.next_steps(journeys.submitted_answers(submission)),
+    )
 
 
 def payment_return(public_id: str):

@@ -138,7 +138,7 @@ def after(service: Service, answers: Answers, page: Page, changing: bool) -> Pag
     if changing:
         return first_incomplete(service, answers)
     pages = applicable(service, answers)
-    following = pages[pages.index(page) + 1 :] if page in pages else pages
+    following = pages[pages.index(page) + 1 :] if page in pages else []
     return following[0] if following else first_incomplete(service, answers)
 
 
@@ -245,6 +245,8 @@ def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
         street_key=street_key(record.street),
         area=record.area,
         postcode=record.postcode,
+        uprn=record.uprn,
+        description=record.description,
         latitude=record.latitude,
         longitude=record.longitude,
         contact_name=record.contact_name,

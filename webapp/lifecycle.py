@@ -255,13 +255,15 @@ def _tell_received(submission: Submission, channel: str, to: str) -> None:
     paid = db.session.scalar(
         select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
     )
+    told = service.in_messages(Answers(submission.answers))
     values = {
         "greeting": notifications.greeting(submission.contact_name),
-        "service": service.title,
-        "noun": service.noun,
+        "service": told["service"],
+        "received": service.received_line,
         "reference": submission.reference,
-        "summary": service.email_summary(Answers(submission.answers)),
-        "what_happens_next": service.what_happens_next,
+        "noun": service.noun,
+        "summary": notifications.told_us(told["summary"]),
+        "what_happens_next": told["what_happens_next"],
         "progress_url": notifications.progress_link(channel, submission.reference),
     }
     if paid is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -265,6 +266,11 @@ class Submission(db.Model):
     updates_by: Mapped[str | None] = mapped_column(String(16))  # webapp.models.UpdatesBy; None: by email if given
     # When an agent confirmed they had told the caller how the council uses their information.
     privacy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The address's Unique Property Reference Number, when the resident chose it from the council's gazetteer.
+    uprn: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # What it is about, in the service's words (webapp.catalogue.Record.description): the queue, the case and the
+    # exports show it without reading the answers.
+    description: Mapped[str] = mapped_column(Text, default="")
     # A payment link's end: until then a submission awaiting payment is not cancelled for want of it.
     pay_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the resident last added information (answering a request, or of their own accord) that staff have not
@@ -311,6 +317,30 @@ class Submission(db.Model):
         if self.updates_by:
             return UpdatesBy(self.updates_by).label
         return UpdatesBy.EMAIL.label if self.contact_email else UpdatesBy.NONE.label
+
+
+class Address(db.Model):
+    """The council's gazetteer: every address in its area, by UPRN, loaded by ``flask import-addresses``. The
+    find-an-address page looks addresses up here by postcode."""
+
+    uprn: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200))
+    line3: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(10), index=True)  # normalised: "LS6 2AA"
+    street: Mapped[str | None] = mapped_column(String(200))  # the street the address is on: "Cardigan Road"
+    street_key: Mapped[str | None] = mapped_column(String(200), index=True)  # webapp.geo.street_key
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in (self.line1, self.line2, self.line3, self.town, self.postcode) if line]
+
+    @property
+    def one_line(self) -> str:
+        return ", ".join(self.lines)
 
 
 class Attachment(db.Model):

@@ -74,9 +74,8 @@ TEMPLATES = {
         subject="$service: your reference is $reference",
         body=(
             "$greeting\n\n"
-            "Thank you. We have received your $noun.\n\n"
+            "$received\n\n"
             "Your reference is $reference\n\n"
-            "What you told us\n"
             "$summary\n\n"
             "What happens next\n"
             "$what_happens_next\n\n"
@@ -183,9 +182,8 @@ LETTER_TEMPLATES = {
         subject="$service: your reference is $reference",
         body=(
             "$greeting\n\n"
-            "Thank you. We have received your $noun.\n\n"
+            "$received\n\n"
             "Your reference is $reference. Give it if you contact us about this.\n\n"
-            "What you told us\n"
             "$summary\n\n"
             "What happens next\n"
             "$what_happens_next\n\n"
@@ -238,6 +236,12 @@ def placeholders(text: str) -> list[str]:
     """The names a template fills in, in order, each once."""
     found = (match.group("named") or match.group("braced") for match in Template.pattern.finditer(text))
     return list(dict.fromkeys(name for name in found if name))
+
+
+def told_us(summary: str) -> str:
+    """The "What you told us" part of a message, with its heading; empty when nothing can be told (an
+    OFFICIAL-SENSITIVE service's messages never carry what was asked)."""
+    return f"What you told us\n{summary}" if summary else ""
 
 
 def greeting(name: str | None) -> str:

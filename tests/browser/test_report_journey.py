@@ -384,7 +384,7 @@ def test_a_problem_already_reported_nearby(
     expect_page(page, "This problem has already been reported", SERVICE)
     expect(page.locator(".govuk-summary-card")).to_contain_text(original)
     expect(page.get_by_role("img", name=f"Photo sent with report {original}")).to_be_visible()
-    record(page, "already-reported")
+    record(page, "similar-reports")
     page.get_by_label("Email address (optional)").fill("neighbour@example.com")
     page.get_by_role("button", name="Finish").click()
 

@@ -80,12 +80,16 @@ def progress(reference: str):
     submission, personal = checked(reference)
     service = current_app.extensions["catalogue"].get(submission.service_slug)
     events = [e for e in submission.events if e.public or (personal and e.actor_kind == "resident" and e.body)]
+    if service is None or service.sensitive:  # an OFFICIAL-SENSITIVE request shows its status alone, online
+        events, service_summary = [], []
+    else:
+        service_summary = submitted_summary(service, submission, personal)
     return render_template(
         "public/progress/status.html",
         submission=submission,
         service=service,
         personal=personal,
-        summary=submitted_summary(service, submission, personal) if service else [],
+        summary=service_summary,
         updates=events,
         request_text=residents.information_request(submission) if personal else None,
         can_add=personal and residents.can_add_information(submission),
