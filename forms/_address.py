@@ -108,9 +108,9 @@ class ChooseAddressForm(FlaskForm):
 
     problem: Callable[[ChosenAddress], str | None] = staticmethod(lambda address: None)
 
-    def __init__(self, found: list[addresses.Address], *args: Any, **kwargs: Any):
+    def __init__(self, found: list[addresses.Address] | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.found = {str(address.uprn): address for address in found}
+        self.found = {str(address.uprn): address for address in found or []}
         self.uprn.choices = [SelectChoice(uprn, address.one_line) for uprn, address in self.found.items()]
 
     def validate(self, extra_validators=None) -> bool:
@@ -250,6 +250,7 @@ class AddressQuestion:
 @dataclass(frozen=True)
 class FindAddressPage(Page):
     template: str = "public/journey/find-address.html"
+    exported: bool = False  # a search, not an answer: the address found is in the export's own columns
     question: AddressQuestion | None = None
 
     def save(self, form: FlaskForm, answers: Answers) -> dict[str, Any]:
@@ -267,6 +268,7 @@ class FindAddressPage(Page):
 @dataclass(frozen=True)
 class ChooseAddressPage(Page):
     template: str = "public/journey/choose-address.html"
+    exported: bool = False  # the UPRN, street and postcode are the export's own columns
     question: AddressQuestion | None = None
 
     def is_complete(self, answers: Answers) -> bool:

@@ -27,6 +27,8 @@ def create_submission(**overrides: Any) -> Submission:
         "created_at": utcnow() - timedelta(days=1),
     }
     values.update(overrides)
+    # What the report service's record stores as the description: the resident's own words.
+    values.setdefault("description", (values["answers"].get("describe-it") or {}).get("description", ""))
     values.setdefault("reference", submissions.new_reference("RP"))
     values.setdefault("street_key", street_key(values["street"]))
     values.setdefault("retain_until", values["created_at"] + timedelta(days=730))

@@ -44,9 +44,10 @@ def received_letter(address: str = POSTED_TO, submission: Submission | None = No
         submission,
         greeting="Dear Pat Caller,",
         service="Report a road problem",
-        noun="report",
+        received="Thank you. We have received your report.",
+        noun="report",  # not in the letter: not kept
         reference="RP-7K3F-9QX2",
-        summary="Problem: Pothole\nLocation: Briggate, City Centre",
+        summary="What you told us\nProblem: Pothole\nLocation: Briggate, City Centre",
         what_happens_next="We will inspect it within 5 working days.",
         progress_url="http://localhost/check-progress",
         phone="0300 123 4567",  # not in its template: not kept
@@ -73,7 +74,7 @@ def test_queue_letter_stores_the_address_heading_and_only_the_values_it_uses(app
         "service",
         "reference",
         "greeting",
-        "noun",
+        "received",
         "summary",
         "what_happens_next",
         "progress_url",

@@ -32,9 +32,13 @@ def test_seeded_pothole_categories():
     assert {rule["category"]: rule["queue"] for rule in road} == expected
 
 
-def test_payments_go_to_their_teams():
+def test_services_without_categories_go_to_their_teams():
     services = {rule["service"]: rule["queue"] for rule in SEED["rules"] if "category" not in rule}
-    assert services == {"pay-a-parking-fine": "parking", "pay-an-invoice": "revenues"}
+    assert services == {
+        "pay-a-parking-fine": "parking",
+        "pay-an-invoice": "revenues",
+        "ask-for-a-care-assessment": "adult-social-care",
+    }
 
 
 def test_no_match_goes_to_triage_with_no_rule(app_ctx):

@@ -28,7 +28,8 @@ def engine_files() -> list[Path]:
 
 def test_no_module_or_template_outside_forms_names_a_service_or_its_pages():
     names = service_names()
-    pattern = re.compile(r"""["'/](%s)["'/]""" % "|".join(re.escape(name) for name in sorted(names)))
+    alternatives = "|".join(re.escape(name) for name in sorted(names))
+    pattern = re.compile(rf"""["'/]({alternatives})["'/]""")
     found = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         for path in engine_files()

@@ -3,6 +3,7 @@ import-charges, import-addresses, settle-payments, reconcile-payments."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 from datetime import timedelta
@@ -166,8 +167,9 @@ def seed_demo_addresses() -> None:
 
     if db.session.scalar(select(func.count()).select_from(addresses.Address)):
         return
-    result = addresses.import_csv(DEMO_ADDRESSES.read_text())
-    postcodes = sorted({row["postcode"] for row in addresses.read(DEMO_ADDRESSES.open())})
+    text = DEMO_ADDRESSES.read_text()
+    result = addresses.import_csv(text)
+    postcodes = sorted({row["postcode"] for row in addresses.read(io.StringIO(text))})
     click.echo(f"Demo addresses: {result.created}, at the postcodes {', '.join(postcodes)}")
 
 
