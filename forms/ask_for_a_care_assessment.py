@@ -122,7 +122,7 @@ class ContactForm(FlaskForm):
             raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
 
 
-class YourDetailsForm(ContactForm):
+class YourDetailsForm(FlaskForm):
     summary_keys = {"name": "Your name", "phone": "Your phone number", "email": "Your email address"}
     name = StringField(
         "Full name",
@@ -133,7 +133,18 @@ class YourDetailsForm(ContactForm):
         ],
         render_kw={"autocomplete": "name", "spellcheck": "false"},
     )
+    phone = TelField(
+        "Phone number",
+        widget=GovTextInput(),
+        description="In case we need to ask you about the request",
+        validators=[required("Enter your phone number, like 01632 960 001 or 07700 900 982")],
+        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
+    )
     email = email_field("Email address", description="We'll send the reference to this address")
+
+    def validate_phone(self, field: TelField) -> None:
+        if not phones.is_phone_number(field.data):
+            raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
 
 
 class NeedsForm(FlaskForm):

@@ -35,7 +35,7 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
         "town": "Leeds",
         "address_postcode": "ls1 6hd",
     },
-    # Ask for an adult social care needs assessment (for the caller's father; the address typed, not looked up)
+    # Ask for an adult social care needs assessment (for the caller's father, whose address is not in the list)
     "in-danger": {"danger": "no"},
     "get-help-now": {},
     "who-for": {"who": "someone-else"},
@@ -43,7 +43,7 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     "their-agreement": {"agreement": "yes"},
     "full-name": {"name": "Chris Caller"},
     "date-of-birth": {"date_of_birth": ["14", "7", "1939"]},
-    "find-their-address": {"manual": "Enter the address manually"},
+    "find-their-address": {"postcode": "LS6 3AE", "find": "Find address"},
     "choose-their-address": {"manual": "The address is not listed"},
     "enter-their-address": {"line1": "3 Kirkgate", "town": "Leeds", "postcode": "LS2 7DJ"},
     "contact-details": {"phone": "01632 960 002", "email": ""},

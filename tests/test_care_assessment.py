@@ -147,10 +147,19 @@ def test_someone_in_danger_is_told_to_call_for_help_before_anything_else(residen
                 "What you tell us must be 1500 characters or fewer",
             ],
         ),
+        (
+            "your-details",
+            {"name": "", "phone": "", "email": ""},
+            [
+                "Enter your full name",
+                "Enter your phone number, like 01632 960 001 or 07700 900 982",
+                "Enter your email address",
+            ],
+        ),
     ],
 )
 def test_each_page_says_what_is_wrong(resident, page, typed, errors):
-    walk_service(resident, BASE, FOR_ME)
+    walk_service(resident, BASE, FOR_SOMEONE_ELSE)
     response = resident.post(f"{BASE}/{page}", typed, expected=400)
     assert response.errors() == errors
     assert response.title.startswith("Error: ")

@@ -67,7 +67,7 @@ class StrictNamesUndefined(Undefined):
 
 
 HIDDEN_TYPES = ("CSRFTokenField", "HiddenField", "SubmitField")
-FIELDSET_TYPES = ("RadioField", "GovRadioField", "SelectMultipleField", "DateField")
+FIELDSET_TYPES = ("RadioField", "GovRadioField", "SelectMultipleField", "DateField", "GovDateField")
 
 
 def visible_fields(form: Any) -> list[Any]:

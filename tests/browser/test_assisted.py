@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tests.assisted_helpers import CALLER_ANSWERS
 from tests.browser.conftest import record_without_js
 from tests.browser.pages import COUNCIL, expect_error, expect_page, heading
-from tests.factories import PASSWORD, create_staff, create_submission
+from tests.factories import PASSWORD, create_staff, create_submission, load_addresses
 from tests.payment_helpers import GOOD_CARD, load_charges
 from webapp.extensions import db
 from webapp.models import Notification, Payment, Submission
@@ -38,17 +38,30 @@ def sign_in(page: Page) -> None:
     expect_page(page, "Calls")
 
 
-def fill(page: Page, answers: dict[str, Any]) -> None:
-    """Type a caller's answers into the page's form, whatever its fields are."""
+def fill(page: Page, answers: dict[str, Any]) -> bool:
+    """Type a caller's answers into the page's form, whatever its fields are: a list is several checkboxes, or a
+    date's day, month and year. An answer naming a button (find the address, enter it manually) presses it, and
+    sends the form: True then."""
     for name, value in answers.items():
-        field = page.locator(f'[name="{name}"]').first
+        fields = page.locator(f'[name="{name}"]')
+        field = fields.first
         kind = field.get_attribute("type")
+        if field.evaluate("element => element.tagName") == "BUTTON":
+            field.click()
+            return True
         if kind == "radio":
             page.locator(f'input[name="{name}"][value="{value}"]').check()
+        elif kind == "checkbox" and isinstance(value, list):
+            for choice in value:
+                page.locator(f'input[name="{name}"][value="{choice}"]').check()
         elif kind == "checkbox":
             field.check()
+        elif isinstance(value, list):
+            for index, part in enumerate(value):
+                fields.nth(index).fill(part)
         else:
             field.fill(value)
+    return False
 
 
 def start_call(page: Page, how: str, record: Callable[[str], None] | None = None) -> None:
@@ -65,8 +78,13 @@ def start_call(page: Page, how: str, record: Callable[[str], None] | None = None
     expect(heading(page)).to_have_text(re.compile(r"^Call \d+$"))
 
 
-# Answers that take the agent down every branch a caller's journey has: a pothole, and part of an invoice.
-EVERY_BRANCH = {"what-is-the-problem": {"category": "pothole"}, "how-much": {"how_much": "part"}}
+# Answers that take the agent down every branch a caller's journey has: a pothole, part of an invoice, and someone
+# at risk of harm.
+EVERY_BRANCH = {
+    "what-is-the-problem": {"category": "pothole"},
+    "how-much": {"how_much": "part"},
+    "in-danger": {"danger": "yes"},
+}
 
 
 def walk(page: Page, service: str, record: Callable[[str], None], answers: dict | None = None) -> None:
@@ -77,8 +95,8 @@ def walk(page: Page, service: str, record: Callable[[str], None], answers: dict 
         expect(page.locator(".app-assisted-banner")).to_contain_text("You are completing this for")
         name = page.url.rsplit("/", 1)[-1].split("?")[0]
         record(name)
-        fill(page, chosen[name])
-        page.get_by_role("button", name="Continue").click()
+        if not fill(page, chosen[name]):  # the form's main button: Continue, or what an interruption card says
+            page.locator("form[method=post] .govuk-button:not(.govuk-button--secondary)").first.click()
     expect(page.locator(".app-assisted-banner")).to_contain_text("You are completing this for")
 
 
@@ -99,6 +117,7 @@ def test_an_agent_completes_every_service_for_callers_without_javascript(
     with live_server.app.app_context():
         create_staff("agent", (), name="Alex Agent", email=AGENT)
         load_charges()
+        load_addresses()  # the caller's address is looked up, and is not in the list
         # An open report where the caller's pothole is: they are asked if it is theirs.
         create_submission(category="pothole", street="Kirkgate", area="City Centre")
         services = [

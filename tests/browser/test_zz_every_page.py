@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page
 
+from forms._address import ChooseAddressPage, EnterAddressPage
 from forms._pages import SimilarReportsPage
 from tests.browser.checked import CHECKED
 from tests.browser.conftest import SCREENSHOTS
@@ -52,12 +53,16 @@ EVERY_BRANCH = {
     "what-is-the-problem": {"category": "pothole"},
     "get-updates": {"contact": "named"},
     "how-much": {"how_much": "part"},
+    "in-danger": {"danger": "yes"},
+    "who-for": {"who": "someone-else"},
 }
 
 
 def can_be_asked(page, context: Context) -> bool:
     if isinstance(page, SimilarReportsPage):  # asked when open reports like it exist, in every face
         return True
+    if isinstance(page, ChooseAddressPage | EnterAddressPage):  # as the postcode finds addresses, or none
+        return page.question.asked(Answers(EVERY_BRANCH, context))
     return page.applies(Answers(EVERY_BRANCH, context))
 
 
