@@ -47,8 +47,7 @@ def upgrade():
     else:
         found = "json_extract(answers, '$.\"describe-it\".description')"
     op.execute(
-        f"UPDATE submission SET description = COALESCE({found}, '') "
-        "WHERE service_slug = 'report-a-road-problem'"
+        f"UPDATE submission SET description = COALESCE({found}, '') WHERE service_slug = 'report-a-road-problem'"
     )
 
 
