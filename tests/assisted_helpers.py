@@ -3,6 +3,7 @@ Every page of every service must have an answer here, so a new service is walked
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,9 @@ from sqlalchemy import select
 from tests.payment_helpers import FINE, FINE_VEHICLE, GOOD_CARD, INVOICE, INVOICE_POSTCODE
 from webapp.extensions import db
 from webapp.models import Call
+
+START = date.today() + timedelta(days=14)  # when a caller's garden waste collections start
+RENEWABLE = "GW-CALL-0001"  # the subscription a caller renews (tests.factories.create_subscription makes it)
 
 CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     # Report a road problem
@@ -48,6 +52,14 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     "enter-their-address": {"line1": "3 Kirkgate", "town": "Leeds", "postcode": "LS2 7DJ"},
     "contact-details": {"phone": "01632 960 002", "email": ""},
     "help-needed": {"needs": ["moving", "medicines"], "more": "He has fallen twice since the winter."},
+    # Garden waste: subscribe at an address not in the list; renew the subscription create_subscription makes
+    "find-address": {"postcode": "LS6 3AE", "find": "Find address"},
+    "choose-address": {"manual": "The address is not listed"},
+    "enter-address": {"line1": "4 Kirkgate", "town": "Leeds", "postcode": "LS2 7DJ"},
+    "number-of-bins": {"bins": "2"},
+    "start-date": {"starts_on": [str(START.day), str(START.month), str(START.year)]},
+    "find-your-subscription": {"reference": RENEWABLE, "postcode": "LS6 3AE"},
+    "bins-next-year": {"bins": "1"},
 }
 
 

@@ -89,3 +89,46 @@ def load_addresses(text: str | None = None) -> None:
 
     addresses.import_csv(text if text is not None else DEMO_ADDRESSES.read_text())
     db.session.commit()
+
+
+def create_subscription(
+    reference: str = "GW-CALL-0001",
+    uprn: int | None = 72001004,
+    postcode: str = "LS6 3AE",
+    quantity: int = 1,
+    ends_in_days: int = 20,
+    email: str = "sam@example.com",
+):
+    """A garden waste subscription paid for a year ago, running for ``ends_in_days`` more days."""
+    from datetime import date
+
+    from webapp.models import Subscription
+
+    submission = create_submission(
+        service_slug="garden-waste",
+        category="garden-waste",
+        reference=reference,
+        street="Cardigan Road",
+        area="Leeds",
+        postcode=postcode,
+        uprn=uprn,
+        contact_name="Sam Resident",
+        contact_email=email,
+        answers={},
+    )
+    ends_on = date.today() + timedelta(days=ends_in_days)
+    subscription = Subscription(
+        service_slug="garden-waste",
+        uprn=uprn,
+        postcode=postcode,
+        reference=reference,
+        submission_id=submission.id,
+        latest_submission_id=submission.id,
+        quantity=quantity,
+        starts_on=ends_on - timedelta(days=364),
+        ends_on=ends_on,
+        status="active",
+    )
+    db.session.add(subscription)
+    db.session.commit()
+    return subscription

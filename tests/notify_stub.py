@@ -32,17 +32,20 @@ TEMPLATE_IDS = {
     "payment-received": "3b6f0e2a-1c4d-4e5f-8a9b-0c1d2e3f4a5b",
     "refund-issued": "6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b",
     "payment-link": "2a4c6e8f-1b3d-4f5a-8c7e-9d0b2f4a6c8e",
+    "subscription-reminder": "5e7a9c1e-3b5d-4f7a-9c1e-3b5d7f9a1c3e",
 }
 SMS_TEMPLATE_IDS = {
     "submission-received": "5c7e9a1b-3d5f-4a7c-9e1b-3d5f7a9c1e3b",
     "payment-received": "7e9a1c3e-5f7b-4c9e-8a3c-5e7a9c1e3a5c",
     "case-update": "8f0b2d4f-6a8c-4e0a-9c2e-4f6a8c0e2a4c",
     "payment-link": "4d6f8b0d-2e4a-4c6e-8b0d-2f4a6c8e0b2d",
+    "subscription-reminder": "9b1d3f5a-7c9e-4b1d-8f3a-5c7e9b1d3f5a",
 }
 LETTER_TEMPLATE_IDS = {
     "submission-received": "1a3c5e7a-9b1d-4f3a-8c5e-7a9b1d3f5a7c",
     "payment-received": "6b8d0f2b-4c6e-4a8c-9d0f-2b4c6e8a0c2e",
     "case-update": "0e2a4c6e-8f0b-4d2f-8a4c-6e8f0b2d4f6a",
+    "subscription-reminder": "3f5a7c9e-1b3d-4a5c-9e7a-1c3e5a7c9e1b",
 }
 
 

@@ -38,6 +38,8 @@ def test_services_without_categories_go_to_their_teams():
         "pay-a-parking-fine": "parking",
         "pay-an-invoice": "revenues",
         "ask-for-a-care-assessment": "adult-social-care",
+        "garden-waste": "waste",
+        "renew-garden-waste": "waste",
     }
 
 

@@ -230,6 +230,15 @@ class Fee:
             raise ValueError("a fee is a whole, positive number of pence")
 
 
+class Unavailable(Exception):
+    """What a submission asks for was taken after the resident chose it (the address subscribed meanwhile, the
+    day's last collection booked): raised by a service's ``hold`` when it is sent. The message says so, to them."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 class NotPayable(Exception):
     """Nothing can be paid now (the charge is already paid, cancelled or challenged): the message says why, and
     what to do instead, to the resident."""
@@ -275,6 +284,14 @@ class Service:
     # name, how to read it from the answers, and the labels of coded answers. None: a column per question of its
     # pages (webapp.exports.default_columns).
     export_columns: tuple[Any, ...] | None = None
+    # What the service keeps beyond the submission (a subscription, a collection's place), through three hooks,
+    # each given the submission and its answers: ``hold`` when it is sent, in the same transaction (it may raise
+    # Unavailable); ``on_received`` when it is received (for a paid one, once the payment is confirmed);
+    # ``on_ended`` when it is cancelled unpaid or withdrawn, to let go of what it held.
+    hold: Callable[[Any, Answers], None] | None = None
+    on_received: Callable[[Any, Answers], None] | None = None
+    on_ended: Callable[[Any, Answers], None] | None = None
+    renewed_by: str = ""  # the service that renews a subscription this one sells: its reminders link there
 
     def __post_init__(self) -> None:
         if self.classification not in CLASSIFICATIONS:

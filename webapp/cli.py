@@ -95,11 +95,22 @@ def watch_notifications(interval: float) -> None:
         if any(counts.values()):
             click.echo(f"Settled payments: {counts}")
 
+    def remind() -> None:
+        from webapp import subscriptions
+
+        sent = subscriptions.send_reminders()
+        db.session.commit()
+        if sent:
+            click.echo(f"Sent {sent} subscription reminders")
+
     settle_every = current_app.config["PAYMENT_SETTLE_SECONDS"]
     worker = notifications.Worker(
         interval,
         report=lambda outcome: click.echo(str(outcome)),
-        chores=[notifications.Chore("settle-payments", settle_every, settle)],
+        chores=[
+            notifications.Chore("settle-payments", settle_every, settle),
+            notifications.Chore("subscription-reminders", current_app.config["REMINDER_SECONDS"], remind),
+        ],
     )
     previous = {number: signal.signal(number, worker.stop) for number in (signal.SIGINT, signal.SIGTERM)}
     click.echo(
@@ -203,6 +214,18 @@ def settle_payments() -> None:
         f"Closed {counts['checked']} unfinished payments, settled {counts['paid']} paid ones, cancelled "
         f"{counts['cancelled']} unpaid submissions, sent {counts['refunds']} waiting refunds."
     )
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders() -> None:
+    """Remind each subscriber whose subscription ends within 30 days how to renew it, once (the worker does this
+    every REMINDER_SECONDS; run it from a scheduler instead if you prefer)."""
+    from webapp import subscriptions
+
+    sent = subscriptions.send_reminders()
+    db.session.commit()
+    click.echo(f"Queued {sent} subscription reminders.")
 
 
 @click.command("reconcile-payments")
@@ -309,6 +332,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_api_client)
     app.cli.add_command(import_charges)
     app.cli.add_command(import_addresses)
+    app.cli.add_command(send_reminders)
     app.cli.add_command(settle_payments)
     app.cli.add_command(reconcile_payments)
     app.cli.add_command(revoke_api_client)

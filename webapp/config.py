@@ -38,17 +38,20 @@ NOTIFY_TEMPLATE_SETTINGS = {
     "payment-received": "NOTIFY_TEMPLATE_PAYMENT_RECEIVED",
     "refund-issued": "NOTIFY_TEMPLATE_REFUND_ISSUED",
     "payment-link": "NOTIFY_TEMPLATE_PAYMENT_LINK",
+    "subscription-reminder": "NOTIFY_TEMPLATE_SUBSCRIPTION_REMINDER",
 }
 NOTIFY_SMS_TEMPLATE_SETTINGS = {
     "submission-received": "NOTIFY_SMS_TEMPLATE_SUBMISSION_RECEIVED",
     "payment-received": "NOTIFY_SMS_TEMPLATE_PAYMENT_RECEIVED",
     "case-update": "NOTIFY_SMS_TEMPLATE_CASE_UPDATE",
     "payment-link": "NOTIFY_SMS_TEMPLATE_PAYMENT_LINK",
+    "subscription-reminder": "NOTIFY_SMS_TEMPLATE_SUBSCRIPTION_REMINDER",
 }
 NOTIFY_LETTER_TEMPLATE_SETTINGS = {
     "submission-received": "NOTIFY_LETTER_TEMPLATE_SUBMISSION_RECEIVED",
     "payment-received": "NOTIFY_LETTER_TEMPLATE_PAYMENT_RECEIVED",
     "case-update": "NOTIFY_LETTER_TEMPLATE_CASE_UPDATE",
+    "subscription-reminder": "NOTIFY_LETTER_TEMPLATE_SUBSCRIPTION_REMINDER",
 }
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
 
@@ -117,6 +120,8 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     # The site's address, for links in messages sent outside a web request (by a worker or a scheduled job).
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+    # How often the worker looks for subscriptions to remind (each is reminded once, 30 days before it ends).
+    REMINDER_SECONDS = float(_env("REMINDER_SECONDS", "3600"))
 
     # Payments: the sandbox (a test payment page served by the site, the embedded default) or Stripe Checkout.
     PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER", "sandbox")

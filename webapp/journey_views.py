@@ -28,7 +28,7 @@ from flask_wtf.csrf import CSRFError
 from forms._common import FollowForm
 from forms._pages import SimilarReportsPage
 from webapp import errors, journeys, payments, submissions
-from webapp.catalogue import Catalogue, Page, Service
+from webapp.catalogue import Catalogue, Page, Service, Unavailable
 from webapp.models import Call, Draft, Payment, Status, Submission
 from webapp.payments.providers import OPEN_STATES, PaymentState
 
@@ -132,9 +132,11 @@ def check_answers(slug: str):
     return render_check_answers(service, draft, SendForCallerForm() if call() else None)
 
 
-def render_check_answers(service: Service, draft: Draft, form: FlaskForm | None = None):
+def render_check_answers(
+    service: Service, draft: Draft, form: FlaskForm | None = None, error_message: str | None = None
+):
     """Check your answers, with what the face asks before sending: for an agent, that the caller was told how the
-    council uses their information (``form``)."""
+    council uses their information (``form``); and, when sending found what it asked for taken, why."""
     answers = journeys.answers_of(draft)
     missing = journeys.first_incomplete(service, answers)
     if missing is not None:
@@ -145,8 +147,18 @@ def render_check_answers(service: Service, draft: Draft, form: FlaskForm | None 
         rows=journeys.summary(service, answers),
         fee=journeys.fee(service, draft),
         form=form,
+        error_message=error_message,
         back_link=page_url(service, journeys.applicable(service, answers)[-1]),
-    ), 400 if form is not None and form.errors else 200
+    ), 400 if (form is not None and form.errors) or error_message else 200
+
+
+def unavailable(error: Unavailable):
+    """What the submission asked for was taken as it was sent: check answers again, saying so; the resident can
+    change an answer (another address, another day)."""
+    from webapp.assisted.forms import SendForCallerForm
+
+    service = service_or_404(request.view_args["slug"])
+    return render_check_answers(service, load(service), SendForCallerForm() if call() else None, error.message)
 
 
 def submit(slug: str):
@@ -279,3 +291,4 @@ def register(
     for rule, view, methods in ROUTES:
         chosen = replaced.get(view.__name__, view)
         bp.add_url_rule(prefix + rule, endpoint=view.__name__, view_func=wrap(chosen), methods=list(methods))
+    bp.register_error_handler(Unavailable, unavailable)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp import lifecycle, notifications, phones, submissions
-from webapp.catalogue import Answers, Context, Fee, Page, Service, SummaryRow
+from webapp.catalogue import Answers, Context, Fee, Page, Service, SummaryRow, Unavailable
 from webapp.extensions import db
 from webapp.geo import street_key
 from webapp.models import Attachment, Call, Channel, Draft, Status, Submission, utcnow
@@ -200,6 +200,9 @@ def submit(draft: Draft, service: Service, privacy_told: bool = False) -> Submis
         try:
             submission = _file(draft, service, privacy_told)
             db.session.commit()
+        except Unavailable:  # nothing is filed: the resident is told on check answers, and can change an answer
+            db.session.rollback()
+            raise
         except IntegrityError:
             # Another request submitted this draft first, or (rarely) the reference was taken: look again.
             db.session.rollback()
@@ -255,14 +258,18 @@ def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
         contact_address=record.contact_address,
         updates_by=record.updates_by,
         privacy_notice_at=now if privacy_told else None,
+        status=Status.AWAITING_PAYMENT if due else Status.RECEIVED,
         created_at=now,
     )
     db.session.add(submission)
     for page in pages:
         for photo in page.attachments(stored[page.name]):
             submission.attachments.append(Attachment.of(photo))
+    if service.hold is not None:
+        db.session.flush()
+        service.hold(submission, stored)
     # A fee due: the submission waits for its payment, and reaches a queue (and sends its email) once paid.
-    lifecycle.open_submission(submission, _actor(draft), Status.AWAITING_PAYMENT if due else Status.RECEIVED)
+    lifecycle.open_submission(submission, _actor(draft), Status(submission.status))
     draft.submission_id = submission.id
     return submission
 

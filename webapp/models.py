@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -341,6 +342,47 @@ class Address(db.Model):
     @property
     def one_line(self) -> str:
         return ", ".join(self.lines)
+
+
+class Subscription(db.Model):
+    """A subscription to a service at an address, for a period, paid for in advance (webapp.subscriptions): one
+    live one (waiting for payment, or running) per service and UPRN, kept by a partial unique index."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_slug: Mapped[str] = mapped_column(String(64))
+    uprn: Mapped[int | None] = mapped_column(BigInteger)  # None: an address typed in, not in the gazetteer
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(16))  # of the submission that started it
+    last_reference: Mapped[str | None] = mapped_column(String(16))  # of the latest renewal, once renewed
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    # Who paid last, and how to reach them (the reminder goes there).
+    latest_submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    # A renewal waiting for its payment: one at a time.
+    renewal_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"), unique=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # pending (waiting for payment), active, ended
+    reminded_for: Mapped[date | None] = mapped_column(Date)  # the end date the last reminder was about
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_subscription_reference", "service_slug", "postcode", "reference"),
+        Index("ix_subscription_ends_on", "status", "ends_on"),
+        Index(
+            "uq_subscription_live_uprn",
+            "service_slug",
+            "uprn",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'active')"),
+            postgresql_where=text("status IN ('pending', 'active')"),
+        ),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return {"pending": "Waiting for payment", "active": "Active", "ended": "Ended"}[self.status]
 
 
 class Attachment(db.Model):

@@ -133,6 +133,17 @@ TEMPLATES = {
             "$council"
         ),
     ),
+    # A subscription ends soon (webapp.subscriptions.send_reminders): how to renew it.
+    "subscription-reminder": EmailTemplate(
+        subject="$service: your subscription ends on $ends_on",
+        body=(
+            "$greeting\n\n"
+            "Your subscription ends on $ends_on. To keep your collections, renew it before then:\n$renew_url\n\n"
+            "You will need your reference, $reference, and the postcode $postcode.\n\n"
+            "If you do not want to renew, you do not need to do anything.\n\n"
+            "$council"
+        ),
+    ),
     # A link to pay for something agreed with the council (a contact-centre agent sends it while on the phone).
     "payment-link": EmailTemplate(
         subject="Pay $amount for $description",
@@ -164,6 +175,12 @@ SMS_TEMPLATES = {
     "case-update": SmsTemplate(
         body=(
             "$council: $change\n\n$update\n\n$next_step\n\nReference: $reference\nCheck its progress at $progress_url"
+        ),
+    ),
+    "subscription-reminder": SmsTemplate(
+        body=(
+            "$council: your $service subscription ends on $ends_on. To renew it, go to $renew_url with your "
+            "reference $reference and postcode $postcode"
         ),
     ),
     "payment-link": SmsTemplate(
@@ -204,6 +221,18 @@ LETTER_TEMPLATES = {
             "What happens next\n"
             "$what_happens_next\n\n"
             f"{_CHECK_PROGRESS}\n\n"
+            "Yours sincerely\n\n"
+            "$council"
+        ),
+    ),
+    "subscription-reminder": LetterTemplate(
+        subject="$service: your subscription ends on $ends_on",
+        body=(
+            "$greeting\n\n"
+            "Your subscription ends on $ends_on. To keep your collections, renew it before then: go to $renew_url, "
+            "or call us.\n\n"
+            "You will need your reference, $reference, and the postcode $postcode.\n\n"
+            "If you do not want to renew, you do not need to do anything.\n\n"
             "Yours sincerely\n\n"
             "$council"
         ),

@@ -158,7 +158,7 @@ def error_summary(form: Any) -> dict[str, Any]:
     """The error summary's params for a form, linking each error to the field to fix. For a date, that is
     the day box (the widget would link to the wrapper, which cannot take focus)."""
     params = wtforms_errors(form)
-    dates = {f"#{field.id}" for field in form if field.type == "DateField"}
+    dates = {f"#{field.id}" for field in form if field.type in ("DateField", "GovDateField")}
     for item in params["errorList"]:
         if item.get("href") in dates:
             item["href"] += "-day"

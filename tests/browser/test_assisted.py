@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tests.assisted_helpers import CALLER_ANSWERS
 from tests.browser.conftest import record_without_js
 from tests.browser.pages import COUNCIL, expect_error, expect_page, heading
-from tests.factories import PASSWORD, create_staff, create_submission, load_addresses
+from tests.factories import PASSWORD, create_staff, create_submission, create_subscription, load_addresses
 from tests.payment_helpers import GOOD_CARD, load_charges
 from webapp.extensions import db
 from webapp.models import Notification, Payment, Submission
@@ -118,6 +118,7 @@ def test_an_agent_completes_every_service_for_callers_without_javascript(
         create_staff("agent", (), name="Alex Agent", email=AGENT)
         load_charges()
         load_addresses()  # the caller's address is looked up, and is not in the list
+        create_subscription()  # the caller's garden waste subscription, due for renewal
         # An open report where the caller's pothole is: they are asked if it is theirs.
         create_submission(category="pothole", street="Kirkgate", area="City Centre")
         services = [
