@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Resident
-from tests.factories import load_addresses
+from tests.factories import create_staff, load_addresses
 from tests.journey_helpers import walk_service
 from tests.payment_helpers import pay
+from tests.staff_helpers import sign_in
 from webapp import journeys, lifecycle, subscriptions
 from webapp.catalogue import Unavailable
 from webapp.extensions import db
@@ -264,3 +265,14 @@ def test_two_residents_subscribing_one_address_at_once_make_one_subscription(app
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Subscription)) == 1
         assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_staff_see_the_subscription_and_its_end_on_the_case(resident, app):
+    submission = subscribe(resident)
+    ends = subscriptions.last_day(START, 12)
+    caseworker = Resident(app.test_client())
+    sign_in(caseworker, create_staff("caseworker", ("waste",), email="waste@example.gov.uk"))
+    page = caseworker.get(f"/staff/cases/{submission.reference}")
+    assert "Subscription Status Active" in page.text
+    assert f"Ends on {ends.day} {ends:%B %Y}" in page.text
+    assert "UPRN 72001001" in page.text
