@@ -80,3 +80,7 @@ class NotFixedForm(WithPhoto):
 
 class WithdrawForm(FlaskForm):
     reason = text_area("Why are you withdrawing it? (optional)", None, max_length=REASON_MAX)
+
+
+class CancelForm(FlaskForm):
+    reason = text_area("Why are you cancelling? (optional)", None, max_length=REASON_MAX)

@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.payment_helpers import FINE, FINE_VEHICLE, GOOD_CARD, INVOICE, INVOICE_POSTCODE
+from webapp import working_days
 from webapp.extensions import db
 from webapp.models import Call
 
 START = date.today() + timedelta(days=14)  # when a caller's garden waste collections start
 RENEWABLE = "GW-CALL-0001"  # the subscription a caller renews (tests.factories.create_subscription makes it)
+FIRST_DAY = working_days.add(date.today(), 2).isoformat()  # the first day a bulky waste collection can be booked
 
 CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     # Report a road problem
@@ -60,6 +62,10 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     "start-date": {"starts_on": [str(START.day), str(START.month), str(START.year)]},
     "find-your-subscription": {"reference": RENEWABLE, "postcode": "LS6 3AE"},
     "bins-next-year": {"bins": "1"},
+    # Bulky waste: a sofa and two mattresses, on the first day offered
+    "what-to-collect": {"sofa": "1", "mattress": "2"},
+    "collection-day": {"day": FIRST_DAY},
+    "where-left": {"where": "In the front garden, by the gate"},
 }
 
 

@@ -40,6 +40,7 @@ def test_services_without_categories_go_to_their_teams():
         "ask-for-a-care-assessment": "adult-social-care",
         "garden-waste": "waste",
         "renew-garden-waste": "waste",
+        "bulky-waste": "waste",
     }
 
 

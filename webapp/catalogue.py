@@ -230,6 +230,15 @@ class Fee:
             raise ValueError("a fee is a whole, positive number of pence")
 
 
+@dataclass(frozen=True)
+class Cancellation:
+    """Whether the person who made a submission can cancel it themselves now (a booked collection, until 2 working
+    days before), with the words that say so: until when, or why not and what to do instead."""
+
+    allowed: bool
+    text: str
+
+
 class Unavailable(Exception):
     """What a submission asks for was taken after the resident chose it (the address subscribed meanwhile, the
     day's last collection booked): raised by a service's ``hold`` when it is sent. The message says so, to them."""
@@ -292,6 +301,9 @@ class Service:
     on_received: Callable[[Any, Answers], None] | None = None
     on_ended: Callable[[Any, Answers], None] | None = None
     renewed_by: str = ""  # the service that renews a subscription this one sells: its reminders link there
+    # Whether the resident can cancel a submission from check progress, and get their money back in full; None:
+    # it cannot be cancelled (a report can be withdrawn while open and unpaid; see webapp.residents).
+    cancellation: Callable[[Any], Cancellation] | None = None
 
     def __post_init__(self) -> None:
         if self.classification not in CLASSIFICATIONS:

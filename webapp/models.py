@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -383,6 +384,40 @@ class Subscription(db.Model):
     @property
     def status_label(self) -> str:
         return {"pending": "Waiting for payment", "active": "Active", "ended": "Ended"}[self.status]
+
+
+class BookingDay(db.Model):
+    """How many places a service has on a day, and how many are taken (webapp.bookings): a booking takes a place
+    with a conditional UPDATE, so two residents can never both take the last one."""
+
+    __tablename__ = "booking_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_slug: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("service_slug", "day", name="uq_booking_day_service_slug_day"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="places_within_capacity"),
+    )
+
+
+class Booking(db.Model):
+    """The place a submission holds on a day: held from when it is sent, given back when it is cancelled."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), unique=True)
+    service_slug: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # held, cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    submission: Mapped[Submission] = relationship()
+
+    __table_args__ = (Index("ix_booking_service_day", "service_slug", "day", "status"),)
 
 
 class Attachment(db.Model):

@@ -1,5 +1,6 @@
 """What a resident can do to their own submission after sending it, from check progress: add information (which
-answers a request for it), say that a report marked fixed is not fixed, or withdraw a report made in error.
+answers a request for it), say that a report marked fixed is not fixed, withdraw a report made in error, or cancel
+what they booked while its service allows (and get their money back).
 
 Each is a case event with the resident as its actor, and marks the case in its queue until a member of staff acts
 on it. The people following the report hear of what concerns them."""
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from webapp import cases, lifecycle
 from webapp.extensions import db
 from webapp.models import OPEN_STATUSES, Payment, Status, Submission
+from webapp.money import format_pence
+from webapp.payments import refunds
 
 REASON_MAX = 1000
 
@@ -84,6 +88,45 @@ def not_fixed(submission: Submission, text: str, photo: Any = None) -> None:
     _move(submission, Status.IN_PROGRESS, "Reopened: the person who reported it says it is not fixed", public=True)
     cases.tell(submission, "The person who reported it says it is not fixed, so we have reopened it.", reporter=False)
     db.session.commit()
+
+
+def cancellation(submission: Submission):
+    """Whether the resident can cancel this submission now, and the words that say so (webapp.catalogue.Cancellation);
+    None for a service whose submissions cannot be cancelled, or one no longer open."""
+    service = current_app.extensions["catalogue"].get(submission.service_slug)
+    if service is None or service.cancellation is None or submission.status not in OPEN_STATUSES:
+        return None
+    return service.cancellation(submission)
+
+
+def cancel(submission: Submission, reason: str) -> str:
+    """The resident cancels what they booked, while the service allows it: the submission is withdrawn (the service
+    gives back what it held), and every card payment for it is refunded in full. Returns what to tell them."""
+    rule = cancellation(submission)
+    if rule is None or not rule.allowed:
+        raise ResidentError(
+            rule.text if rule else f"You cannot cancel something that is {submission.status_label.lower()}"
+        )
+    _move(submission, Status.WITHDRAWN, reason.strip() or "Cancelled by the person who made it")
+    submission.resident_replied_at = None
+    paid = db.session.scalars(
+        select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
+    ).all()
+    refunded = 0
+    for payment in paid:
+        if payment.provider == "desk":  # cash or a cheque: the cash office gives it back
+            lifecycle.record(submission, "note", lifecycle.Actor.system("Payments"), "Paid at a desk: refund it there")
+            continue
+        amount = refunds.refundable(payment)
+        if amount:
+            refunds.reserve(payment, amount, "Cancelled by the resident", None, f"cancel-{payment.public_id}")
+            refunded += amount
+    db.session.commit()
+    for payment in paid:
+        refunds.send_unsent(payment)
+    if refunded:
+        return f"You have cancelled it. We are refunding {format_pence(refunded)} to the card you paid with."
+    return "You have cancelled it."
 
 
 def withdraw(submission: Submission, reason: str) -> None:

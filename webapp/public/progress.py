@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from forms._common import CheckProgressForm
-from forms._progress import AddInformationForm, NotFixedForm, WithdrawForm
+from forms._progress import AddInformationForm, CancelForm, NotFixedForm, WithdrawForm
 from webapp import residents, submissions
 from webapp.extensions import limiter
 from webapp.journeys import submitted_summary
@@ -95,6 +95,7 @@ def progress(reference: str):
         can_add=personal and residents.can_add_information(submission),
         can_withdraw=personal and residents.can_withdraw(submission),
         can_reopen=personal and residents.can_reopen(submission),
+        cancellation=residents.cancellation(submission) if personal else None,
     )
 
 
@@ -163,4 +164,21 @@ def withdraw(reference: str):
         residents.can_withdraw,
         lambda submission, form: residents.withdraw(submission, form.reason.data or ""),
         "You have withdrawn it. We will not work on it.",
+    )
+
+
+@bp.route("/check-progress/<reference>/cancel", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"], methods=["POST"])
+def cancel(reference: str):
+    def allowed(submission: Submission) -> bool:
+        rule = residents.cancellation(submission)
+        return rule is not None and rule.allowed
+
+    return resident_action(
+        reference,
+        CancelForm(),
+        "public/progress/cancel.html",
+        allowed,
+        lambda submission, form: residents.cancel(submission, form.reason.data or ""),
+        "You have cancelled it.",
     )

@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import audit, cases, exports, lifecycle, staff_accounts, submissions, subscriptions
+from webapp import audit, bookings, cases, exports, lifecycle, staff_accounts, submissions, subscriptions
 from webapp.access import ADMINS, ALL_STAFF, LEADERS, QUEUE_WORKERS, case_or_abort, public, queue_or_abort, staff_only
 from webapp.catalogue import Answers
 from webapp.extensions import db, limiter
@@ -136,6 +136,7 @@ def queue(slug: str):
         form=form if form.errors else None,
         filter_form=form,
         filter_args=filter_args,
+        takes_bookings=bookings.any_for(queue),
         export_links={
             extension: url_for("staff.export", slug=slug, extension=extension, **filter_args)
             for extension in ("csv", "jsonl")
