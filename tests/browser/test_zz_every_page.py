@@ -38,6 +38,7 @@ NOT_PAGES = {
     "staff.photo": "an image",
     "staff.export": "a CSV or JSON Lines file",
     "staff.payments_ledger": "a CSV file",
+    "staff.collections_csv": "a CSV file, the crews' list",
     "public.begin": "a redirect to a journey's first page",
     "assisted.begin": "a redirect to a journey's first page",
     "assisted.similar_photo": "an image",
