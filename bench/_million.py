@@ -16,14 +16,15 @@ INSERT = """
 WITH ids AS (SELECT (SELECT id FROM queue WHERE slug = 'highways') AS hw, (SELECT id FROM staff_user
     WHERE email = :email) AS cw, ARRAY(SELECT id FROM queue WHERE slug <> 'highways' ORDER BY slug) AS others)
 INSERT INTO submission (reference, draft_id, service_slug, category, status, channel, queue_id, routing_rule_id,
-    classification, retain_until, answers, street, street_key, area, postcode, latitude, longitude,
+    classification, retain_until, answers, description, street, street_key, area, postcode, latitude, longitude,
     contact_name, contact_email, contact_phone, assignee_id, created_at, updated_at)
 SELECT 'RP-' || upper(substr(h, 1, 4)) || '-' || upper(substr(h, 5, 4)), NULL, 'report-a-road-problem', cat, st,
     CASE WHEN ch < 0.85 THEN 'online' ELSE 'phone' END, q, CASE WHEN q = hw
     THEN (SELECT id FROM routing_rule WHERE category = cat) END, 'OFFICIAL', created + interval '730 days',
     jsonb_build_object('what-is-the-problem', jsonb_build_object('category', cat), 'describe-it', jsonb_build_object(
         'description', 'A ' || replace(cat, '-', ' ') || ' near number ' || (i % 200 + 1) || ', ' || (i % 90 + 10)
-        || ' cm across.')), street, lower(street), (ARRAY['City Centre', 'City Centre', 'Burley', 'Harehills',
+        || ' cm across.')), 'A ' || replace(cat, '-', ' ') || ' near number ' || (i % 200 + 1) || ', ' || (i % 90 + 10)
+        || ' cm across.', street, lower(street), (ARRAY['City Centre', 'City Centre', 'Burley', 'Harehills',
         'Headingley', 'Killingbeck', 'Beeston', 'Chapel Allerton', 'Chapeltown', 'Halton'])[s],
     (ARRAY['LS1 6HD', 'LS1 5DA', 'LS4 2AZ', 'LS8 5AJ', 'LS6 3AA', 'LS14 6UH', 'LS11 5SZ', 'LS7 4NZ', 'LS7 3JD',
         'LS15 0AA'])[s], 53.69 + la * 0.26, -1.80 + lo * 0.51,

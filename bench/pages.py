@@ -1,11 +1,12 @@
 """Benchmark (not a test): the in-process time of every page of the pothole journey, through Flask's test client,
 for a resident and for a contact-centre agent completing it for a caller (with each agent page's time as a ratio of
-the same page for a resident, measured in the same run).
+the same page for a resident, measured in the same run); and of the pages of the services that ask for an address
+(find an address, choose it, the items, the collection days, the care assessment's pages).
 
     .venv/bin/python bench/pages.py [--repeat N] [--submits R] [--json]
     .venv/bin/python bench/pages.py --database-url postgresql+psycopg://... --i-know-this-wipes
 
-Warm-up journeys are submitted first, so the "already-reported" page (shown when similar open reports
+Warm-up journeys are submitted first, so the "similar-reports" page (shown when similar open reports
 exist) is part of the timed journey, and check-progress has a reference to look up. Every response's
 status is checked, so a broken page fails the run instead of being timed as fast.
 """
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,10 +38,10 @@ from flask_migrate import upgrade
 from sqlalchemy import MetaData, make_url, select, text
 from werkzeug.test import TestResponse
 
-from webapp import charges, create_app, routing, staff_accounts
+from webapp import addresses, charges, create_app, routing, staff_accounts
 from webapp.config import TestingConfig
 from webapp.extensions import db
-from webapp.models import StaffUser, Submission
+from webapp.models import Address, StaffUser, Submission
 
 BASE = "/services/report-a-road-problem"
 EMAIL = "sam@example.com"
@@ -50,7 +51,7 @@ ANSWERS: dict[str, dict[str, str]] = {  # valid answers, as in tests/journey_hel
     "describe-it": {"description": "A deep pothole in the middle of the lane."},
     "pothole-details": {"size": "medium", "position": "road"},
     "photo": {},
-    "already-reported": {"duplicate_of": "none"},
+    "similar-reports": {"duplicate_of": "none"},
     "get-updates": {"contact": "named"},
     "your-details": {"name": "Sam Resident", "email": EMAIL, "phone": "01632 960 001"},
 }
@@ -62,12 +63,49 @@ FINE_ANSWERS = {
     "your-fine": {},
     "your-email": {"email": EMAIL},
 }
+# The services that ask for an address from the gazetteer (webapp/data/demo-addresses.csv), walked to check answers.
+ADDRESS_SERVICES = {
+    "care": (
+        "/services/ask-for-a-care-assessment",
+        {
+            "in-danger": {"danger": "no"},
+            "who-for": {"who": "me"},
+            "full-name": {"name": "Pat Example"},
+            "date-of-birth": {"date_of_birth": ["2", "3", "1947"]},
+            "find-their-address": {"postcode": "LS6 3AE"},
+            "choose-their-address": {"uprn": "72001003"},
+            "contact-details": {"phone": "01632 960 001", "email": EMAIL},
+            "help-needed": {"needs": ["memory"], "more": ""},
+        },
+    ),
+    "garden": (
+        "/services/garden-waste",
+        {
+            "find-address": {"postcode": "LS6 3AE"},
+            "choose-address": {"uprn": "72001001"},
+            "number-of-bins": {"bins": "2"},
+            "start-date": {"starts_on": None},  # a week ahead, found when the bench starts
+            "your-details": {"name": "Sam Resident", "email": EMAIL, "phone": ""},
+        },
+    ),
+    "bulky": (
+        "/services/bulky-waste",
+        {
+            "find-address": {"postcode": "LS3 1EP"},
+            "choose-address": {"uprn": "72002002"},
+            "what-to-collect": {"sofa": "1", "mattress": "2"},
+            "collection-day": {"day": None},  # the first day offered, found when the bench starts
+            "where-left": {"where": "Front garden"},
+            "your-details": {"name": "Sam Resident", "email": EMAIL, "phone": "01632 960 001"},
+        },
+    ),
+}
 INVOICE_BASE = "/services/pay-an-invoice"
 INVOICE_ANSWERS = {  # £1 at a time, so a run can pay it hundreds of times
     "find-your-invoice": {"invoice": "40012345", "postcode": "LS1 6HD"},
     "your-invoice": {},
     "how-much": {"how_much": "part"},
-    "amount": {"amount": "1.00"},
+    "amount-to-pay": {"amount": "1.00"},
     "your-email": {"email": EMAIL},
 }
 CHARGES = """kind,reference,vehicle_registration,postcode,amount,balance,status,issued_on
@@ -224,7 +262,7 @@ def warm_up(app: Flask, client: FlaskClient) -> str:
     warm = Bench(client, repeat=3)
     for url in ("/", BASE, "/check-progress", "/healthz"):
         warm.time(url, "GET", url, 200)
-    for _ in range(2):  # the second journey meets "already-reported", as the first report now exists
+    for _ in range(2):  # the second journey meets "similar-reports", as the first report now exists
         warm.request("POST", walk(warm, timed=True), 302)
     warm.time("confirmation", "GET", f"{BASE}/confirmation", 200)
     with app.app_context():
@@ -252,7 +290,23 @@ def run(app: Flask, repeat: int, submits: int) -> list[Row]:
     bench.time("/healthz", "GET", "/healthz", 200)
     time_payments(bench, submits)
     time_agent(app, bench, submits)
+    time_address_services(bench)
     return bench.rows
+
+
+def time_address_services(bench: Bench) -> None:
+    """Each page of the services that find an address in the gazetteer, to check answers and check answers itself."""
+    from webapp import working_days
+
+    for label, (base, answers) in ADDRESS_SERVICES.items():
+        chosen = dict(answers)
+        if "collection-day" in chosen:
+            chosen["collection-day"] = {"day": working_days.add(datetime.now().date(), 2).isoformat()}
+        if "start-date" in chosen:
+            day = datetime.now().date() + timedelta(days=7)
+            chosen["start-date"] = {"starts_on": [str(day.day), str(day.month), str(day.year)]}
+        check_answers = walk(bench, timed=True, base=base, answers=chosen, label=f"{label}: ")
+        bench.time(f"{label}: check-answers", "GET", check_answers, 200)
 
 
 def build_app(url: str, uploads: Path, wipe_first: bool) -> Flask:
@@ -273,6 +327,8 @@ def build_app(url: str, uploads: Path, wipe_first: bool) -> Flask:
         upgrade()
         routing.load_seed()
         charges.import_csv(CHARGES.format(today=charges.today().isoformat()))
+        if not db.session.scalar(select(Address.uprn).limit(1)):
+            addresses.import_csv((ROOT / "webapp" / "data" / "demo-addresses.csv").read_text())
         db.session.commit()
     return app
 

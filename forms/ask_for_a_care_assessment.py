@@ -232,6 +232,7 @@ def record(answers: Answers) -> Record:
         street=address.street if address else None,
         area=address.town if address else None,
         postcode=address.postcode if address else None,
+        address=address.text if address else None,
         uprn=address.uprn if address else None,
         contact_name=name,
         description=f"Needs assessment: help with {needs}" if needs else "Needs assessment",

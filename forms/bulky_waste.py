@@ -124,6 +124,9 @@ class ItemsPage(Page):
     def summary(self, stored: dict[str, Any]) -> list[SummaryRow]:
         return [SummaryRow("Items", items_text(stored, "\n"), self.name)]
 
+    def context(self, answers: Answers) -> dict[str, Any]:
+        return {"lead": f"Enter how many of each item, up to {RULES['most_items']} items in all. Leave the rest empty."}
+
 
 def items_text(stored: dict[str, Any], between: str = ", ") -> str:
     """``1 sofa, 2 mattresses, 1 other item (a rocking horse)``."""
@@ -263,6 +266,7 @@ def record(answers: Answers) -> Record:
         street=address.street if address else None,
         area=address.town if address else None,
         postcode=address.postcode if address else None,
+        address=address.text if address else None,
         uprn=address.uprn if address else None,
         latitude=address.latitude if address else None,
         longitude=address.longitude if address else None,

@@ -165,6 +165,7 @@ def record(answers: Answers) -> Record:
         street=address.street if address else None,
         area=address.town if address else None,
         postcode=address.postcode if address else None,
+        address=address.text if address else None,
         uprn=address.uprn if address else None,
         latitude=address.latitude if address else None,
         longitude=address.longitude if address else None,

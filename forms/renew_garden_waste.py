@@ -137,6 +137,7 @@ def record(answers: Answers) -> Record:
         street=address.street if address else None,
         area=address.town if address else None,
         postcode=current.postcode if current else None,
+        address="\n".join(address.lines) if address else None,
         uprn=current.uprn if current else None,
         latitude=address.latitude if address else None,
         longitude=address.longitude if address else None,

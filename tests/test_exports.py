@@ -130,6 +130,7 @@ def test_csv_export(app_ctx, full):
         "street": "Briggate",
         "area": "City Centre",
         "postcode": "LS1 6HD",
+        "address": "",
         "uprn": "",
         "latitude": "53.79745",
         "longitude": "-1.54205",

@@ -161,7 +161,7 @@ def crew_rows(collections: list[Submission]) -> list[list[Any]]:
     return [
         [
             submission.reference,
-            submission.street or "",
+            ", ".join((submission.address or submission.street or "").splitlines()),
             submission.postcode or "",
             submission.uprn or "",
             submission.description,

@@ -212,6 +212,7 @@ class Record:
     contact_phone: str | None = None
     contact_address: str | None = None  # for updates by letter: the address's lines, one a line
     updates_by: str | None = None  # webapp.models.UpdatesBy; None: by email when there is one
+    address: str | None = None  # the property it is about, its lines one a line, where the service asks for one
     uprn: int | None = None  # the address's UPRN, when it was chosen from the council's gazetteer
     # What it is about, in the service's words, stored with it: the queue, the case and the exports show it.
     description: str = ""

@@ -68,6 +68,8 @@ DEMO_STAFF = [
     ("agent@example.gov.uk", "Alex Agent", Role.AGENT, []),
     ("highways@example.gov.uk", "Casey Caseworker", Role.CASEWORKER, ["highways"]),
     ("lead@example.gov.uk", "Taylor Lead", Role.TEAM_LEADER, ["highways", "street-lighting"]),
+    ("waste@example.gov.uk", "Wren Waste", Role.CASEWORKER, ["waste"]),
+    ("care@example.gov.uk", "Cam Care", Role.CASEWORKER, ["adult-social-care"]),
     ("admin@example.gov.uk", "Ari Admin", Role.ADMIN, []),
     ("finance@example.gov.uk", "Frankie Finance", Role.FINANCE, []),
 ]

@@ -203,6 +203,14 @@ def submit(draft: Draft, service: Service, privacy_told: bool = False) -> Submis
         except Unavailable:  # nothing is filed: the resident is told on check answers, and can change an answer
             db.session.rollback()
             raise
+        except Incomplete:
+            # A page may apply only because another request filed this very draft a moment ago (its own report is
+            # now an open one like it): that filing is the answer.
+            db.session.rollback()
+            existing = submissions.get_by_draft(draft_id)
+            if existing is not None:
+                return existing
+            raise
         except IntegrityError:
             # Another request submitted this draft first, or (rarely) the reference was taken: look again.
             db.session.rollback()
@@ -248,6 +256,7 @@ def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
         street_key=street_key(record.street),
         area=record.area,
         postcode=record.postcode,
+        address=record.address,
         uprn=record.uprn,
         description=record.description,
         latitude=record.latitude,

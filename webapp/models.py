@@ -268,6 +268,8 @@ class Submission(db.Model):
     updates_by: Mapped[str | None] = mapped_column(String(16))  # webapp.models.UpdatesBy; None: by email if given
     # When an agent confirmed they had told the caller how the council uses their information.
     privacy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The property it is about, its lines one a line (a collection's, a subscription's), where a service asks for one.
+    address: Mapped[str | None] = mapped_column(Text)
     # The address's Unique Property Reference Number, when the resident chose it from the council's gazetteer.
     uprn: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # What it is about, in the service's words (webapp.catalogue.Record.description): the queue, the case and the

@@ -1,5 +1,6 @@
 """Bookings of a place on a day (bulky waste collections): each service's places a day and how many are taken,
-kept within capacity by a check constraint and a conditional update; the place each submission holds
+kept within capacity by a check constraint and a conditional update; the place each submission holds; and the
+full address of the property a submission is about
 
 Revision ID: 0009_bookings
 Revises: 0008_subscriptions
@@ -46,7 +47,13 @@ def upgrade():
     with op.batch_alter_table("booking", schema=None) as batch_op:
         batch_op.create_index("ix_booking_service_day", ["service_slug", "day", "status"], unique=False)
 
+    # The property a submission is about, in full: the crews' list needs the house number, not just the street.
+    with op.batch_alter_table("submission", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("address", sa.Text(), nullable=True))
+
 
 def downgrade():
+    with op.batch_alter_table("submission", schema=None) as batch_op:
+        batch_op.drop_column("address")
     op.drop_table("booking")
     op.drop_table("booking_day")
