@@ -4,10 +4,12 @@ Every page of every service must have an answer here, so a new service is walked
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from tests.evidence_helpers import LOGBOOK_PNG, PROOF_PDF, upload
 from tests.payment_helpers import FINE, FINE_VEHICLE, GOOD_CARD, INVOICE, INVOICE_POSTCODE
 from webapp import working_days
 from webapp.extensions import db
@@ -57,7 +59,7 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     # Garden waste: subscribe at an address not in the list; renew the subscription create_subscription makes
     "find-address": {"postcode": "LS6 3AE", "find": "Find address"},
     "choose-address": {"manual": "The address is not listed"},
-    "enter-address": {"line1": "4 Kirkgate", "town": "Leeds", "postcode": "LS2 7DJ"},
+    "enter-address": {"line1": "3 Park Lane", "town": "Leeds", "postcode": "LS3 1EP"},
     "number-of-bins": {"bins": "2"},
     "start-date": {"starts_on": [str(START.day), str(START.month), str(START.year)]},
     "find-your-subscription": {"reference": RENEWABLE, "postcode": "LS6 3AE"},
@@ -66,6 +68,11 @@ CALLER_ANSWERS: dict[str, dict[str, Any]] = {
     "what-to-collect": {"sofa": "1", "mattress": "2"},
     "collection-day": {"day": FIRST_DAY},
     "where-left": {"where": "In the front garden, by the gate"},
+    # A parking permit, for an address typed in on Park Lane (in zone LW), with the evidence the caller brought in
+    "vehicle": {"registration": "ab12 cde"},
+    "permit-length": {"months": "6"},
+    "proof-of-address": {"file": PROOF_PDF},
+    "vehicle-logbook": {"file": LOGBOOK_PNG},
 }
 
 
@@ -88,7 +95,8 @@ def walk(
         if page == stop_before:
             return location
         assert page in chosen, f"{slug} asked a page the caller has no answer for: {page}"
-        location = agent.post(location, chosen[page]).location
+        answer = {name: upload(value) if isinstance(value, Path) else value for name, value in chosen[page].items()}
+        location = agent.post(location, answer).location
     return location
 
 

@@ -41,6 +41,7 @@ def test_services_without_categories_go_to_their_teams():
         "garden-waste": "waste",
         "renew-garden-waste": "waste",
         "bulky-waste": "waste",
+        "parking-permit": "parking",
     }
 
 

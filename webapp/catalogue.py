@@ -164,6 +164,10 @@ class Page:
     def discard(self, stored: Mapping[str, Any]) -> None:
         """Called when a stored answer is dropped (the page no longer applies, or the draft ends)."""
 
+    def stays(self, form: FlaskForm) -> bool:
+        """Whether a valid answer comes back to this page rather than going on (a file uploaded, to add another)."""
+        return False
+
     def exit_reference(self, stored: Mapping[str, Any]) -> str | None:
         """A reference the resident said this repeats: when given, the journey ends there."""
         return None
@@ -240,6 +244,17 @@ class Cancellation:
     text: str
 
 
+@dataclass(frozen=True)
+class Review:
+    """Staff approve or reject each submission of a service, a rejection with its reason (a parking permit, checked
+    against its evidence). A rejection refunds what was paid, in full (webapp.reviews). The words are the service's:
+    ``approved`` what the resident is told once approved (made from the submission: the permit's dates)."""
+
+    approved: Callable[[Any], str]
+    approve_label: str = "Approve"
+    reject_label: str = "Reject"
+
+
 class Unavailable(Exception):
     """What a submission asks for was taken after the resident chose it (the address subscribed meanwhile, the
     day's last collection booked): raised by a service's ``hold`` when it is sent. The message says so, to them."""
@@ -305,6 +320,8 @@ class Service:
     # Whether the resident can cancel a submission from check progress, and get their money back in full; None:
     # it cannot be cancelled (a report can be withdrawn while open and unpaid; see webapp.residents).
     cancellation: Callable[[Any], Cancellation] | None = None
+    # Whether staff approve or reject each submission (webapp.reviews); None: they work it like any case.
+    review: Review | None = None
 
     def __post_init__(self) -> None:
         if self.classification not in CLASSIFICATIONS:

@@ -86,6 +86,8 @@ def question(slug: str, page_name: str):
     form = page.make_form(answers)
     if form.validate_on_submit():
         journeys.save(draft, service, page, form)
+        if page.stays(form):
+            return redirect(page_url(service, page, changing))
         reference = page.exit_reference(draft.answers.get(page.name, {}))
         if reference:
             return redirect(url_for(".already_reported", slug=slug, reference=reference))

@@ -428,6 +428,8 @@ class Attachment(db.Model):
     # Sent later than the submission (information the resident added, a follower's photo): the event it came with.
     case_event_id: Mapped[int | None] = mapped_column(ForeignKey("case_event.id", ondelete="SET NULL"), index=True)
     stored_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # What it is, when a page asked for it by name ("Proof of address"); None for a photo of a problem.
+    label: Mapped[str | None] = mapped_column(String(100))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     extension: Mapped[str] = mapped_column(String(8))
@@ -439,11 +441,16 @@ class Attachment(db.Model):
     submission: Mapped[Submission] = relationship(back_populates="attachments")
     event: Mapped[CaseEvent | None] = relationship(back_populates="attachments")
 
+    @property
+    def is_pdf(self) -> bool:
+        return self.extension == "pdf"
+
     @classmethod
-    def of(cls, photo: Any) -> Attachment:
-        """The row for a photo stored by webapp.uploads (a StoredPhoto)."""
+    def of(cls, photo: Any, label: str | None = None) -> Attachment:
+        """The row for a photo or document stored by webapp.uploads or webapp.evidence (a StoredPhoto)."""
         return cls(
             stored_id=photo.id,
+            label=label,
             filename=photo.filename,
             content_type=photo.content_type,
             extension=photo.extension,

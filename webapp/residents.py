@@ -109,20 +109,10 @@ def cancel(submission: Submission, reason: str) -> str:
         )
     _move(submission, Status.WITHDRAWN, reason.strip() or "Cancelled by the person who made it")
     submission.resident_replied_at = None
-    paid = db.session.scalars(
-        select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
-    ).all()
-    refunded = 0
-    for payment in paid:
-        if payment.provider == "desk":  # cash or a cheque: the cash office gives it back
-            lifecycle.record(submission, "note", lifecycle.Actor.system("Payments"), "Paid at a desk: refund it there")
-            continue
-        amount = refunds.refundable(payment)
-        if amount:
-            refunds.reserve(payment, amount, "Cancelled by the resident", None, f"cancel-{payment.public_id}")
-            refunded += amount
+    paid = refunds.reserve_all(submission, "Cancelled by the resident", "cancel")
+    refunded = sum(amount for _, amount in paid)
     db.session.commit()
-    for payment in paid:
+    for payment, _ in paid:
         refunds.send_unsent(payment)
     if refunded:
         return f"You have cancelled it. We are refunding {format_pence(refunded)} to the card you paid with."

@@ -73,9 +73,9 @@ def _read_limited(stream: IO[bytes], limit: int) -> bytes:
     return bytes(buffer)
 
 
-def _decode(data: bytes) -> tuple[Image.Image, str]:
+def _decode(data: bytes, formats: tuple[str, ...] = tuple(FORMATS)) -> tuple[Image.Image, str]:
     """Return the fully loaded first frame and its Pillow format name, or raise UploadError."""
-    allowed = list(FORMATS)
+    allowed = list(formats)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -83,7 +83,7 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
                 probe.verify()
             image = Image.open(io.BytesIO(data), formats=allowed)
             limit = Image.MAX_IMAGE_PIXELS
-            if image.format not in FORMATS or (limit is not None and image.width * image.height > limit):
+            if image.format not in allowed or (limit is not None and image.width * image.height > limit):
                 raise UploadError(WRONG_TYPE_MESSAGE)
             image.load()  # decodes the first frame; catches truncated or corrupt pixel data
     except UploadError:
@@ -106,15 +106,15 @@ def _clean_copy(image: Image.Image, fmt: str) -> Image.Image:
     return clean
 
 
-def store_photo(file: FileStorage, upload_dir: str | Path) -> StoredPhoto:
-    """Validate, strip and store an uploaded photo as ``<upload_dir>/<id>.<extension>``."""
+def store_photo(file: FileStorage, upload_dir: str | Path, formats: tuple[str, ...] = tuple(FORMATS)) -> StoredPhoto:
+    """Validate, strip and store an uploaded photo as ``<upload_dir>/<id>.<extension>``: one of ``formats``."""
     data = _read_limited(file.stream, MAX_BYTES + 1)
     if not data:
         raise UploadError(EMPTY_MESSAGE)
     if len(data) > MAX_BYTES:
         raise UploadError(TOO_BIG_MESSAGE)
 
-    image, fmt = _decode(data)
+    image, fmt = _decode(data, formats)
     try:
         clean = _clean_copy(image, fmt)
         out = io.BytesIO()

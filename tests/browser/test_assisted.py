@@ -49,7 +49,9 @@ def fill(page: Page, answers: dict[str, Any]) -> bool:
         if field.evaluate("element => element.tagName") == "BUTTON":
             field.click()
             return True
-        if kind == "radio":
+        if kind == "file":
+            field.set_input_files(value)
+        elif kind == "radio":
             page.locator(f'input[name="{name}"][value="{value}"]').check()
         elif kind == "checkbox" and isinstance(value, list):
             for choice in value:

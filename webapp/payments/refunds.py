@@ -75,6 +75,25 @@ def reserve(payment: Payment, amount: int, reason: str, by: StaffUser | None, re
     return refund
 
 
+def reserve_all(submission, reason: str, key: str) -> list[tuple[Payment, int]]:
+    """Reserve a full refund of every card payment for a submission (a booking cancelled, an application rejected),
+    each once (``key`` makes the request keys). One paid in cash or by cheque at a desk is refunded there: the case
+    says so. Returns each payment with what is refunded of it; send them after the caller commits (send_unsent)."""
+    paid = db.session.scalars(
+        select(Payment).where(Payment.submission_id == submission.id, Payment.status == PaymentState.SUCCEEDED)
+    ).all()
+    reserved = []
+    for payment in paid:
+        if payment.provider == "desk":
+            lifecycle.record(submission, "note", lifecycle.Actor.system("Payments"), "Paid at a desk: refund it there")
+            continue
+        amount = refundable(payment)
+        if amount:
+            reserve(payment, amount, reason, None, f"{key}-{payment.public_id}")
+            reserved.append((payment, amount))
+    return reserved
+
+
 def request(payment: Payment, amount: int, reason: str, by: StaffUser | None, request_key: str) -> Refund:
     """Refund ``amount`` pence of a payment through its provider. A request sent twice makes one refund. Commits."""
     existing = get(request_key)

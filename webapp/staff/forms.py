@@ -128,6 +128,31 @@ class UpdateForm(FlaskForm):
         return Status(self.status.data) if self.status.data else None
 
 
+class DecisionForm(FlaskForm):
+    """Approve or reject an application (webapp.reviews), a rejection with the reason the resident is told."""
+
+    decision = RadioField("Decision", widget=GovRadioInput(), validators=[DataRequired("Select approve or reject")])
+    reason = TextAreaField(
+        "Reason, if you reject it",
+        widget=GovCharacterCount(),
+        description="The resident is told this, with the refund of what they paid",
+        validators=[Length(max=NOTE_MAX, message=f"Reason must be {NOTE_MAX} characters or fewer")],
+        render_kw={"params": {"maxlength": NOTE_MAX}, "rows": 3},
+    )
+
+    def __init__(self, approve_label: str = "Approve", reject_label: str = "Reject", *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decision.choices = [SelectChoice("approve", approve_label), SelectChoice("reject", reject_label)]
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.decision.data == "reject" and not (self.reason.data or "").strip():
+            self.reason.errors = ["Enter why the application is rejected: the resident is told"]
+            return False
+        return True
+
+
 class MoveForm(FlaskForm):
     queue = SelectField(
         "Move to queue", widget=GovSelect(), validators=[DataRequired("Select the queue to move it to")]

@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import audit, bookings, cases, exports, lifecycle, staff_accounts, submissions, subscriptions
+from webapp import audit, bookings, cases, exports, lifecycle, reviews, staff_accounts, submissions, subscriptions
 from webapp.access import ADMINS, ALL_STAFF, LEADERS, QUEUE_WORKERS, case_or_abort, public, queue_or_abort, staff_only
 from webapp.catalogue import Answers
 from webapp.extensions import db, limiter
@@ -32,6 +32,7 @@ from webapp.staff.forms import (
     ActionForm,
     AssignForm,
     ClaimForm,
+    DecisionForm,
     DuplicateForm,
     MoveForm,
     NoteForm,
@@ -163,6 +164,12 @@ def export(slug: str, extension: str):
 PENDING = "staff_pending"  # an action waiting for its confirmation page, per case
 
 
+def decision_form(submission) -> DecisionForm:
+    review = reviews.review_of(submission)
+    labels = (review.approve_label, review.reject_label) if review else ()
+    return DecisionForm(*labels, prefix="decide")
+
+
 def case_forms(submission, failed=None) -> dict:
     """Every action's form, by prefix; ``failed`` (a form that just failed) in place of its own, which is then not
     built again (the duplicate form looks up nearby reports)."""
@@ -175,6 +182,7 @@ def case_forms(submission, failed=None) -> dict:
         "move": lambda: MoveForm(cases.other_queues(submission), prefix="move"),
         "duplicate": lambda: DuplicateForm(cases.duplicate_candidates(submission), prefix="duplicate"),
         "undo": lambda: ActionForm(prefix="undo"),
+        "decide": lambda: decision_form(submission),
     }
     replaced = failed._prefix.rstrip("-") if failed is not None else None
     return {name: failed if name == replaced else make() for name, make in makers.items()}
@@ -196,6 +204,7 @@ def render_case(submission, failed=None, status: int = 200, error_message: str |
         form=failed,
         history=cases.history(submission),
         subscription=subscriptions.of_submission(submission),
+        review=reviews.review_of(submission),
         can_assign=current_user.role in LEADERS,
         error_message=error_message,
     ), status
@@ -213,7 +222,7 @@ def case(reference: str):
     return render_case(case_or_abort(reference))
 
 
-@bp.get("/cases/<reference>/<any(claim, assign, updates, notes, move, duplicate, 'undo-duplicate'):action>")
+@bp.get("/cases/<reference>/<any(claim, assign, updates, notes, move, duplicate, 'undo-duplicate', decision):action>")
 @staff_only(*QUEUE_WORKERS)
 def action_page(reference: str, action: str):
     """An action's address in the address bar (after an error, a refresh, a bookmark): the case itself."""
@@ -340,6 +349,23 @@ def update_case(reference: str):
         return refused(submission, form, form.update, error)
     done = f"Status changed to {submission.status_label.lower()}." if form.new_status else "Update published."
     return back_to_case(submission, f"{done} {told_message(told, cases.to_ring(submission))}")
+
+
+@bp.post("/cases/<reference>/decision")
+@staff_only(*QUEUE_WORKERS)
+def decide(reference: str):
+    """Approve or reject an application, after looking at its evidence."""
+    submission = case_or_abort(reference, action=None)
+    form = decision_form(submission)
+    if not form.validate_on_submit():
+        return render_case(submission, form, 400)
+    approve = form.decision.data == "approve"
+    try:
+        told = reviews.decide(submission, approve, form.reason.data or "", current_user)
+    except cases.CaseError as error:
+        return refused(submission, form, form.decision, error)
+    done = "Approved" if approve else "Rejected, and what was paid is being refunded"
+    return back_to_case(submission, f"{done}. {told_message(told, cases.to_ring(submission))}")
 
 
 @bp.post("/cases/<reference>/notes")
@@ -471,6 +497,9 @@ def photo(reference: str, stored_id: str):
         current_app.config["UPLOAD_DIR"],
         f"{attachment.stored_id}.{attachment.extension}",
         mimetype=attachment.content_type,
+        # A document is downloaded, not shown in the staff page's own origin; an image is shown.
+        as_attachment=attachment.is_pdf,
+        download_name=attachment.filename,
     )
 
 
