@@ -341,6 +341,7 @@ SERVICE = Service(
     record=record,
     fee=fee,
     hold=hold,
+    on_received=lambda submission, answers: bookings.take_again(submission),
     on_ended=lambda submission, answers: bookings.release(submission),
     cancellation=cancellation,
     retention=timedelta(days=365 * 7),

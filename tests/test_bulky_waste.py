@@ -241,3 +241,43 @@ def test_two_residents_taking_the_last_place_at_once_get_it_once(app):
     with app.app_context():
         assert db.session.scalar(select(BookingDay.booked).where(BookingDay.day == FIRST)) == 1
         assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+def test_a_late_payment_takes_its_place_again_or_leaves_a_note_when_the_day_is_full(resident, app):
+    walk_service(resident, BASE, answers())
+    resident.post(f"{BASE}/check-answers")
+    late = db.session.scalar(select(Submission))
+    lifecycle.transition(late, Status.CANCELLED, lifecycle.Actor.system("Payments"))
+    db.session.commit()
+    lifecycle.transition(late, Status.RECEIVED, lifecycle.Actor.system("Payment provider"))
+    db.session.commit()
+    assert bookings.of_submission(late).status == "held"
+    assert db.session.scalar(select(BookingDay.booked).where(BookingDay.day == FIRST)) == 1
+
+    lifecycle.transition(late, Status.WITHDRAWN, lifecycle.Actor.resident())
+    db.session.commit()
+    day = db.session.scalar(select(BookingDay).where(BookingDay.day == FIRST))
+    day.booked, day.capacity = 1, 1  # someone else took the only place
+    db.session.commit()
+    late.status = Status.CANCELLED  # as if it had never been paid for
+    db.session.commit()
+    lifecycle.transition(late, Status.RECEIVED, lifecycle.Actor.system("Payment provider"))
+    db.session.commit()
+    assert bookings.of_submission(late).status == "cancelled"
+    assert any("is now full: offer another day, or refund it" in event.body for event in late.events)
+
+
+def test_the_last_pages_say_what_is_wrong(resident):
+    walk_service(resident, BASE, answers())
+    assert resident.post(f"{BASE}/where-left", {"where": " "}, expected=400).errors() == [
+        "Enter where you will leave the items"
+    ]
+    assert resident.post(f"{BASE}/where-left", {"where": "x" * 201}, expected=400).errors() == [
+        "Where you will leave them must be 200 characters or fewer"
+    ]
+    errors = resident.post(f"{BASE}/your-details", {"name": "", "email": "", "phone": "abc"}, expected=400).errors()
+    assert errors == [
+        "Enter your full name",
+        "Enter your email address",
+        "Enter a phone number, like 01632 960 001 or +44 808 157 0192",
+    ]

@@ -276,3 +276,51 @@ def test_staff_see_the_subscription_and_its_end_on_the_case(resident, app):
     assert "Subscription Status Active" in page.text
     assert f"Ends on {ends.day} {ends:%B %Y}" in page.text
     assert "UPRN 72001001" in page.text
+
+
+# A payment confirmed after the subscription was let go -------------------------------------------------------
+
+
+def cancelled_unpaid(resident, email: str = "sam@example.com") -> Submission:
+    walk_service(resident, BASE, answers(email=email))
+    resident.post(f"{BASE}/check-answers")
+    submission = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+    lifecycle.transition(submission, Status.CANCELLED, lifecycle.Actor.system("Payments"))
+    db.session.commit()
+    return submission
+
+
+def test_a_late_payment_starts_the_subscription_if_the_address_is_still_free(resident):
+    late = cancelled_unpaid(resident)
+    lifecycle.transition(late, Status.RECEIVED, lifecycle.Actor.system("Payment provider"))
+    db.session.commit()
+    assert subscriptions.of_submission(late).status == "active"
+
+
+def test_a_late_payment_for_an_address_taken_since_is_left_for_staff_to_refund(resident, app):
+    late = cancelled_unpaid(resident)
+    subscribe(Resident(app.test_client()), email="other@example.com")
+    lifecycle.transition(late, Status.RECEIVED, lifecycle.Actor.system("Payment provider"))
+    db.session.commit()
+    assert subscriptions.of_submission(late).status == "ended"
+    notes = [event.body for event in late.events if event.kind == "note"]
+    assert len(notes) == 1 and notes[0].endswith("refund this payment")
+    assert db.session.scalar(select(func.count()).select_from(Subscription).where(Subscription.status == "active")) == 1
+
+
+def test_the_renewal_pages_say_what_is_wrong(resident, app):
+    subscription = ending_in(20, resident)
+    renewer = Resident(app.test_client())
+    renewer.get(f"{RENEW}/start", expected=302)
+    errors = renewer.post(f"{RENEW}/find-your-subscription", {"reference": "", "postcode": ""}, 400).errors()
+    assert errors == ["Enter your subscription reference", "Enter the postcode"]
+    errors = renewer.post(f"{RENEW}/find-your-subscription", {"reference": "GW-1", "postcode": "LS6"}, 400).errors()
+    assert errors == ["Enter a full UK postcode, like LS6 3AE"]
+    renewer.post(f"{RENEW}/find-your-subscription", {"reference": subscription.reference, "postcode": "LS6 3AE"})
+    assert renewer.post(f"{RENEW}/bins-next-year", {"bins": "7"}, expected=400).errors() == [
+        "Select how many bins you want emptied"
+    ]
+    renewer.post(f"{RENEW}/bins-next-year", {"bins": "1"})
+    assert renewer.post(f"{RENEW}/receipt-email", {"email": "nope"}, expected=400).errors() == [
+        "Enter an email address in the correct format, like name@example.com"
+    ]

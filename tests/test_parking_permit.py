@@ -214,3 +214,11 @@ def test_parking_rejects_an_application_with_a_reason_and_refunds_it(resident, a
     assert db.session.scalars(select(Notification.template).where(Notification.template == "refund-issued")).one()
     again = officer.post(f"/staff/cases/{permit.reference}/decision", {"decide-decision": "approve"}, expected=400)
     assert again.errors() == ["This case cannot be approved or rejected now: it is closed"]
+
+
+def test_the_details_page_says_what_is_wrong(resident):
+    walk_service(resident, BASE, answers())
+    assert resident.post(f"{BASE}/your-details", {"name": "", "email": "x@"}, expected=400).errors() == [
+        "Enter your full name",
+        "Enter an email address in the correct format, like name@example.com",
+    ]

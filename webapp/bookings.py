@@ -108,6 +108,35 @@ def release(submission: Submission) -> bool:
     return True
 
 
+def take_again(submission: Submission) -> None:
+    """The submission is received: a place given back because its payment came too late is taken again if the day
+    has one; if not, the case says so, for staff to offer another day or refund it."""
+    from webapp import lifecycle
+
+    booking = of_submission(submission)
+    if booking is None or booking.status == HELD:
+        return
+    moved = db.session.execute(
+        update(BookingDay)
+        .where(
+            BookingDay.service_slug == booking.service_slug,
+            BookingDay.day == booking.day,
+            BookingDay.booked < BookingDay.capacity,
+        )
+        .values(booked=BookingDay.booked + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved == 1:
+        booking.status, booking.cancelled_at = HELD, None
+        return
+    lifecycle.record(
+        submission,
+        "note",
+        lifecycle.Actor.system("Bookings"),
+        f"Paid after it was cancelled, but {long_date(booking.day)} is now full: offer another day, or refund it",
+    )
+
+
 def of_submission(submission: Submission) -> Booking | None:
     return db.session.scalar(select(Booking).where(Booking.submission_id == submission.id))
 

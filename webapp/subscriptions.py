@@ -16,7 +16,7 @@ from flask import current_app, url_for
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp import notifications
+from webapp import lifecycle, notifications
 from webapp.catalogue import Unavailable
 from webapp.extensions import db
 from webapp.geo import normalise_postcode
@@ -125,13 +125,32 @@ def of_submission(submission: Submission) -> Subscription | None:
 
 
 def start(submission: Submission) -> None:
-    """The submission is received (paid for): the subscription it holds starts."""
-    db.session.execute(
-        update(Subscription)
-        .where(Subscription.submission_id == submission.id, Subscription.status == PENDING)
-        .values(status=ACTIVE, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    """The submission is received (paid for): the subscription it holds starts. One let go because its payment came
+    too late starts again if the address is still free; if not, the case says so, for staff to refund it."""
+    held = db.session.scalar(select(Subscription).where(Subscription.submission_id == submission.id))
+    if held is None or held.status == ACTIVE:
+        return
+    if held.status == ENDED:
+        other = live(submission.service_slug, held.uprn)
+        if other is not None:
+            lifecycle.record(
+                submission,
+                "note",
+                lifecycle.Actor.system("Subscriptions"),
+                f"Paid after it was cancelled, but the address now has another subscription ({other.reference}): "
+                "refund this payment",
+            )
+            return
+    try:
+        with db.session.begin_nested():
+            held.status, held.updated_at = ACTIVE, utcnow()
+    except IntegrityError:
+        lifecycle.record(
+            submission,
+            "note",
+            lifecycle.Actor.system("Subscriptions"),
+            "The address has another subscription: refund this payment",
+        )
 
 
 def release(submission: Submission) -> None:

@@ -197,3 +197,31 @@ def test_renew_without_javascript(
         assert subscription.ends_on > date.today() + timedelta(days=360)
         assert subscription.last_reference.startswith("GR-")
     journey.assert_accessible()
+
+
+def test_renew_with_javascript(js_page: Page, live_server: LiveServer, recorder: Callable[..., Recorder]) -> None:
+    with live_server.app.app_context():
+        load_addresses()
+        create_subscription(reference="GW-RENW-0003", uprn=72001005, quantity=1, ends_in_days=5)
+    page = js_page
+    record = recorder("garden-renew-js-")
+    page.goto("/services/renew-garden-waste")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_label("Subscription reference").fill("GW-RENW-0003")
+    page.get_by_label("Postcode of the address the bins are at").fill("ls6 3ae")
+    record(page, "find-your-subscription")
+    press_continue(page)
+    expect(page.get_by_label("1 bin: £52 a year")).to_be_checked()
+    page.get_by_label("3 bins: £132 a year").check()
+    press_continue(page)
+    page.get_by_label("Email address").fill("sam@example.com")
+    press_continue(page)
+    expect(answer(page, "Amount to pay")).to_have_text("£132.00")
+    page.get_by_role("button", name="Continue to payment").click()
+    card(page)
+    expect_page(page, "Subscription renewed", RENEWAL)
+    record(page, "confirmation")
+    with live_server.app.app_context():
+        subscription = db.session.scalars(select(Subscription)).one()
+        assert (subscription.quantity, subscription.status) == (3, "active")
+    record.assert_accessible()

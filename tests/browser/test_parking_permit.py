@@ -51,10 +51,12 @@ def vehicle_and_length(page: Page, registration: str, length: str, record=None) 
     press_continue(page)
 
 
-def details(page: Page, email: str) -> None:
+def details(page: Page, email: str, record=None) -> None:
     expect_page(page, "Your details", SERVICE)
     page.get_by_label("Full name").fill("Sam Resident")
     page.get_by_label("Email address").fill(email)
+    if record:
+        record(page, "your-details")
     press_continue(page)
 
 
@@ -96,7 +98,7 @@ def test_apply_with_javascript_adding_and_removing_evidence(
     page.get_by_label("Upload a file").set_input_files(LOGBOOK_PNG)
     record(page, "vehicle-logbook")
     press_continue(page)  # a file chosen and sent with Continue is added too
-    details(page, "sam@example.com")
+    details(page, "sam@example.com", record)
 
     expect_page(page, "Check your answers before paying", SERVICE)
     expect(answer(page, "Proof of address")).to_have_text(PROOF_PDF.name)
