@@ -78,7 +78,8 @@ def test_several_files_are_added_and_removed_without_javascript(resident, app):
     assert first.location.endswith("/proof-of-address")  # back to the same page, to add another
     resident.post(page_url, {"upload": "y", "file": (io.BytesIO(png()), "tenancy.png")})
     page = resident.get(page_url)
-    assert "2 files added" in page.text and "bill.pdf" in page.text and "tenancy.png" in page.text
+    assert "2 files added" in page.text and "bill.pdf 1 KB, PDF Remove bill.pdf" in page.text
+    assert "tenancy.png 1 KB, image" in page.text and "<p" not in page.text
     removing = page.soup.select("button[name=remove]")[0]["value"]
     stored = Path(app.config["UPLOAD_DIR"]) / f"{removing}.pdf"
     assert stored.exists()
@@ -170,7 +171,8 @@ def test_the_evidence_is_served_only_to_parking_staff_and_each_look_is_audited(r
     permit = apply(resident)
     officer = parking_officer(app)
     case = officer.get(f"/staff/cases/{permit.reference}")
-    assert "Evidence" in case.text and "Proof of address council-tax.pdf" in case.text and "1 page, PDF" in case.text
+    assert "Evidence" in case.text and "Proof of address council-tax.pdf 1 page, PDF" in case.text
+    assert "<span" not in case.text  # markup, not text
     link = case.soup.find("a", string="council-tax.pdf")["href"]
     download = officer.client.get(link)
     assert download.status_code == 200 and download.data.startswith(b"%PDF-")
