@@ -51,6 +51,18 @@ class ChosenAddress:
     def street_key(self) -> str | None:
         return street_key(self.street)
 
+    def record(self) -> dict[str, Any]:
+        """What a service's Record holds of the address: where it is, in full, and its UPRN."""
+        return {
+            "street": self.street,
+            "area": self.town,
+            "postcode": self.postcode or None,
+            "address": self.text,
+            "uprn": self.uprn,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
+
     @classmethod
     def of(cls, address: addresses.Address) -> ChosenAddress:
         return cls(

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
-from wtforms import RadioField, StringField, TelField
+from wtforms import Field, RadioField, StringField, TelField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -181,6 +181,61 @@ def contact_detail(stored: Mapping[str, Any]) -> str:
 def address_of(stored: Mapping[str, Any]) -> str | None:
     lines = [stored.get(name) for name in ("address_line_1", "address_line_2", "town", "address_postcode")]
     return "\n".join(line for line in lines if line) or None
+
+
+PHONE_FORMAT = "Enter a phone number, like 01632 960 001 or +44 808 157 0192"
+PHONE_MISSING = "Enter a phone number, like 01632 960 001 or 07700 900 982"
+
+
+class PhoneNumber:
+    """A phone number people can be rung on: UK or international (webapp.phones)."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data and not phones.is_phone_number(field.data):
+            raise ValidationError(PHONE_FORMAT)
+
+
+def phone_field(label: str = "Phone number", *, missing: str | None = None, description: str = "") -> TelField:
+    """A phone number box: required, with the error ``missing``, or else optional."""
+    presence = required(missing) if missing else Optional()
+    return TelField(
+        label,
+        widget=GovTextInput(),
+        description=description,
+        validators=[presence, PhoneNumber()],
+        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
+    )
+
+
+def full_name_field(description: str = "", missing: str = "Enter your full name") -> StringField:
+    return StringField(
+        "Full name",
+        widget=GovTextInput(),
+        description=description,
+        validators=[required(missing), Length(max=200, message="Full name must be 200 characters or fewer")],
+        render_kw={"autocomplete": "name", "spellcheck": "false"},
+    )
+
+
+def details_form(
+    email: str,
+    phone: str | None = None,
+    phone_hint: str = "",
+    name_hint: str = "",
+    keys: Mapping[str, str] | None = None,
+) -> type[FlaskForm]:
+    """The "Your details" page of a service: full name, email address (``email`` says what it is for), and a phone
+    number when ``phone`` is "required" or "optional". ``keys`` are its rows' names on check answers."""
+    fields: dict[str, Any] = {
+        "summary_keys": dict(keys or {"name": "Name", "email": "Email address", "phone": "Phone number"}),
+        "name": full_name_field(name_hint),
+        "email": email_field("Email address", description=email),
+    }
+    if phone == "required":
+        fields["phone"] = phone_field(description=phone_hint, missing=PHONE_MISSING)
+    elif phone == "optional":
+        fields["phone"] = phone_field("Phone number (optional)", description=phone_hint)
+    return type("DetailsForm", (FlaskForm,), fields)
 
 
 class NameForm(FlaskForm):

@@ -10,15 +10,22 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovCheckboxesInput, GovRadioInput, GovTextInput
-from wtforms import RadioField, SelectMultipleField, StringField, TelField, TextAreaField, ValidationError
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from forms._address import AddressQuestion
 from forms._common import GovDateField, email_field, required
-from forms._contact import NameForm, UpdatesPage, contact_record
+from forms._contact import (
+    PHONE_MISSING,
+    NameForm,
+    UpdatesPage,
+    contact_record,
+    details_form,
+    full_name_field,
+    phone_field,
+)
 from forms._pages import InterruptionPage
-from webapp import phones
 from webapp.catalogue import Answers, Page, Record, Service, SummaryRow, assisted, online
 
 NEEDS = [
@@ -108,43 +115,19 @@ class DateOfBirthForm(FlaskForm):
 
 class ContactForm(FlaskForm):
     summary_keys = {"phone": "Phone number", "email": "Email address"}
-    phone = TelField(
-        "Phone number",
-        widget=GovTextInput(),
+    phone = phone_field(
         description="We'll phone to arrange the assessment. For international numbers include the country code",
-        validators=[required("Enter a phone number, like 01632 960 001 or 07700 900 982")],
-        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
+        missing=PHONE_MISSING,
     )
     email = email_field("Email address (optional)", optional=True)
 
-    def validate_phone(self, field: TelField) -> None:
-        if not phones.is_phone_number(field.data):
-            raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
 
-
-class YourDetailsForm(FlaskForm):
-    summary_keys = {"name": "Your name", "phone": "Your phone number", "email": "Your email address"}
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[
-            required("Enter your full name"),
-            Length(max=200, message="Full name must be 200 characters or fewer"),
-        ],
-        render_kw={"autocomplete": "name", "spellcheck": "false"},
-    )
-    phone = TelField(
-        "Phone number",
-        widget=GovTextInput(),
-        description="In case we need to ask you about the request",
-        validators=[required("Enter your phone number, like 01632 960 001 or 07700 900 982")],
-        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
-    )
-    email = email_field("Email address", description="We'll send the reference to this address")
-
-    def validate_phone(self, field: TelField) -> None:
-        if not phones.is_phone_number(field.data):
-            raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
+YourDetailsForm = details_form(
+    "We'll send the reference to this address",
+    phone="required",
+    phone_hint="In case we need to ask you about the request",
+    keys={"name": "Your name", "email": "Your email address", "phone": "Your phone number"},
+)
 
 
 class NeedsForm(FlaskForm):
@@ -229,11 +212,7 @@ def record(answers: Answers) -> Record:
         name = (answers.get("full-name") or {}).get("name")
     return Record(
         category="needs-assessment",
-        street=address.street if address else None,
-        area=address.town if address else None,
-        postcode=address.postcode if address else None,
-        address=address.text if address else None,
-        uprn=address.uprn if address else None,
+        **(address.record() if address else {}),
         contact_name=name,
         description=f"Needs assessment: help with {needs}" if needs else "Needs assessment",
         **contact,
@@ -242,15 +221,7 @@ def record(answers: Answers) -> Record:
 
 class PersonNameForm(FlaskForm):
     summary_keys = {"name": "Name"}
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[
-            required("Enter the full name"),
-            Length(max=200, message="Full name must be 200 characters or fewer"),
-        ],
-        render_kw={"autocomplete": "off", "spellcheck": "false"},
-    )
+    name = full_name_field(missing="Enter the full name")
 
 
 SERVICE = Service(

@@ -12,14 +12,14 @@ from typing import Any
 from flask import current_app
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovTextInput
-from wtforms import RadioField, StringField, TelField, TextAreaField, ValidationError
+from wtforms import RadioField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from forms._address import AddressQuestion
-from forms._common import email_field, required
-from forms._contact import NameForm, contact_record, receipt_page
-from webapp import bookings, phones, working_days
+from forms._common import required
+from forms._contact import NameForm, contact_record, details_form, receipt_page
+from webapp import bookings, working_days
 from webapp.catalogue import Answers, Cancellation, Fee, Page, Record, Service, SummaryRow, assisted, online
 from webapp.models import Submission
 from webapp.money import format_pence
@@ -213,29 +213,11 @@ class WhereForm(FlaskForm):
     )
 
 
-class DetailsForm(FlaskForm):
-    summary_keys = {"name": "Name", "email": "Email address", "phone": "Phone number"}
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[
-            required("Enter your full name"),
-            Length(max=200, message="Full name must be 200 characters or fewer"),
-        ],
-        render_kw={"autocomplete": "name", "spellcheck": "false"},
-    )
-    email = email_field("Email address", description="We'll send your receipt and booking here")
-    phone = TelField(
-        "Phone number",
-        widget=GovTextInput(),
-        description="The crew may call you on the day if they cannot find the items",
-        validators=[required("Enter a phone number, like 01632 960 001 or 07700 900 982")],
-        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
-    )
-
-    def validate_phone(self, field: TelField) -> None:
-        if not phones.is_phone_number(field.data):
-            raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
+DetailsForm = details_form(
+    "We'll send your receipt and booking here",
+    phone="required",
+    phone_hint="The crew may call you on the day if they cannot find the items",
+)
 
 
 ADDRESS = AddressQuestion("Where should we collect from?", hint="We collect from homes in the city.")
@@ -263,13 +245,7 @@ def record(answers: Answers) -> Record:
     day = day_of(answers)
     return Record(
         category="bulky-waste",
-        street=address.street if address else None,
-        area=address.town if address else None,
-        postcode=address.postcode if address else None,
-        address=address.text if address else None,
-        uprn=address.uprn if address else None,
-        latitude=address.latitude if address else None,
-        longitude=address.longitude if address else None,
+        **(address.record() if address else {}),
         contact_name=answers.value("name"),
         description=(
             f"{items_text(stored)}. Collection on {bookings.long_date(day) if day else 'no day'}. "

@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
-from wtforms import RadioField, StringField, TelField, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
+from wtforms import RadioField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
 
 from forms._address import AddressQuestion, ChosenAddress
-from forms._common import GovDateField, email_field, required
-from forms._contact import NameForm, contact_record, receipt_page
-from webapp import phones, subscriptions
+from forms._common import GovDateField, required
+from forms._contact import NameForm, contact_record, details_form, receipt_page
+from webapp import subscriptions
 from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, assisted, online
 from webapp.models import Submission
 from webapp.templating import govuk_date
@@ -86,30 +85,9 @@ class StartForm(FlaskForm):
     )
 
 
-class DetailsForm(FlaskForm):
-    summary_keys = {"name": "Name", "email": "Email address", "phone": "Phone number"}
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[
-            required("Enter your full name"),
-            Length(max=200, message="Full name must be 200 characters or fewer"),
-        ],
-        render_kw={"autocomplete": "name", "spellcheck": "false"},
-    )
-    email = email_field(
-        "Email address", description="We'll send your receipt here, and remind you before the subscription ends"
-    )
-    phone = TelField(
-        "Phone number (optional)",
-        widget=GovTextInput(),
-        validators=[Optional()],
-        render_kw={"autocomplete": "tel", "params": {"classes": "govuk-input--width-20"}},
-    )
-
-    def validate_phone(self, field: TelField) -> None:
-        if not phones.is_phone_number(field.data):
-            raise ValidationError("Enter a phone number, like 01632 960 001 or +44 808 157 0192")
+DetailsForm = details_form(
+    "We'll send your receipt here, and remind you before the subscription ends", phone="optional"
+)
 
 
 def already_subscribed(address: ChosenAddress, answers: Answers) -> str | None:
@@ -162,13 +140,7 @@ def record(answers: Answers) -> Record:
         contact["contact_phone"] = answers.value("phone") or None
     return Record(
         category="garden-waste",
-        street=address.street if address else None,
-        area=address.town if address else None,
-        postcode=address.postcode if address else None,
-        address=address.text if address else None,
-        uprn=address.uprn if address else None,
-        latitude=address.latitude if address else None,
-        longitude=address.longitude if address else None,
+        **(address.record() if address else {}),
         contact_name=answers.value("name"),
         description=f"{bins} {'bin' if bins == 1 else 'bins'}, {period_text(answers)}",
         **contact,

@@ -16,8 +16,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from forms._address import AddressQuestion, ChosenAddress
-from forms._common import email_field, required
-from forms._contact import NameForm, contact_record, receipt_page
+from forms._common import required
+from forms._contact import NameForm, contact_record, details_form, receipt_page
 from forms._evidence import EvidencePage
 from webapp import charges, subscriptions
 from webapp.catalogue import Answers, Fee, Page, Record, Review, Service, assisted, online
@@ -94,19 +94,9 @@ class LengthForm(FlaskForm):
             raise ValidationError("Select how long you want the permit for")
 
 
-class DetailsForm(FlaskForm):
-    summary_keys = {"name": "Name", "email": "Email address"}
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        description="As it is on your proof of address",
-        validators=[
-            required("Enter your full name"),
-            Length(max=200, message="Full name must be 200 characters or fewer"),
-        ],
-        render_kw={"autocomplete": "name", "spellcheck": "false"},
-    )
-    email = email_field("Email address", description="We'll send your receipt and our decision here")
+DetailsForm = details_form(
+    "We'll send your receipt and our decision here", name_hint="As it is on your proof of address"
+)
 
 
 def months_of(answers: Answers) -> int:
@@ -136,13 +126,7 @@ def record(answers: Answers) -> Record:
     zone = zone_of(address)
     return Record(
         category=f"zone-{zone['code'].lower()}" if zone else "no-zone",
-        street=address.street if address else None,
-        area=address.town if address else None,
-        postcode=address.postcode if address else None,
-        address=address.text if address else None,
-        uprn=address.uprn if address else None,
-        latitude=address.latitude if address else None,
-        longitude=address.longitude if address else None,
+        **(address.record() if address else {}),
         contact_name=answers.value("name"),
         description=f"{zone_name(answers)} permit for {registration_of(answers)}, {months_of(answers)} months",
         **contact,

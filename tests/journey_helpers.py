@@ -54,3 +54,34 @@ def submit(resident, base: str = BASE) -> str:
     response = resident.post(f"{base}/check-answers")
     confirmation = resident.get(response.location)
     return confirmation.soup.select_one(".govuk-panel__body strong").get_text(strip=True)
+
+
+def submit_at_once(app, service, draft_ids: list[str]) -> list[str]:
+    """Send each draft at the same moment, each on its own connection (its own thread and app context): "filed"
+    or "told" (webapp.catalogue.Unavailable: what it asked for was taken) for each, in the order they finished."""
+    import threading
+
+    from webapp import journeys
+    from webapp.catalogue import Unavailable
+    from webapp.extensions import db
+    from webapp.models import Draft
+
+    barrier = threading.Barrier(len(draft_ids))
+    outcomes: list[str] = []
+
+    def send(draft_id: str) -> None:
+        with app.app_context(), app.test_request_context():
+            draft = db.session.get(Draft, draft_id)
+            barrier.wait(timeout=10)
+            try:
+                journeys.submit(draft, service)
+                outcomes.append("filed")
+            except Unavailable:
+                outcomes.append("told")
+
+    threads = [threading.Thread(target=send, args=(draft_id,)) for draft_id in draft_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes

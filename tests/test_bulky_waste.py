@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -14,11 +13,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import Resident
 from tests.factories import create_staff, load_addresses
-from tests.journey_helpers import walk_service
+from tests.journey_helpers import submit_at_once, walk_service
 from tests.payment_helpers import pay
 from tests.staff_helpers import sign_in
-from webapp import bookings, journeys, lifecycle, working_days
-from webapp.catalogue import Unavailable
+from webapp import bookings, lifecycle, working_days
 from webapp.extensions import db
 from webapp.models import AuditEvent, Booking, BookingDay, Draft, Refund, Status, Submission
 
@@ -219,25 +217,8 @@ def test_two_residents_taking_the_last_place_at_once_get_it_once(app):
         for email in ("one@example.com", "two@example.com"):
             walk_service(Resident(app.test_client()), BASE, answers(email=email))
         draft_ids = list(db.session.scalars(select(Draft.id)))
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def send(draft_id: str) -> None:
-        with app.app_context(), app.test_request_context():
-            draft = db.session.get(Draft, draft_id)
-            barrier.wait(timeout=10)
-            try:
-                journeys.submit(draft, service)
-                outcomes.append("booked")
-            except Unavailable:
-                outcomes.append("told")
-
-    threads = [threading.Thread(target=send, args=(draft_id,)) for draft_id in draft_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes) == ["booked", "told"]
+    outcomes = submit_at_once(app, service, draft_ids)
+    assert sorted(outcomes) == ["filed", "told"]
     with app.app_context():
         assert db.session.scalar(select(BookingDay.booked).where(BookingDay.day == FIRST)) == 1
         assert db.session.scalar(select(func.count()).select_from(Booking)) == 1

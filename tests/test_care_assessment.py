@@ -152,8 +152,8 @@ def test_someone_in_danger_is_told_to_call_for_help_before_anything_else(residen
             {"name": "", "phone": "", "email": ""},
             [
                 "Enter your full name",
-                "Enter your phone number, like 01632 960 001 or 07700 900 982",
                 "Enter your email address",
+                "Enter a phone number, like 01632 960 001 or 07700 900 982",
             ],
         ),
     ],

@@ -4,7 +4,6 @@ their own connections (PostgreSQL when TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -12,11 +11,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import Resident
 from tests.factories import create_staff, load_addresses
-from tests.journey_helpers import walk_service
+from tests.journey_helpers import submit_at_once, walk_service
 from tests.payment_helpers import pay
 from tests.staff_helpers import sign_in
-from webapp import journeys, lifecycle, subscriptions
-from webapp.catalogue import Unavailable
+from webapp import lifecycle, subscriptions
 from webapp.extensions import db
 from webapp.models import Draft, Notification, Status, Submission, Subscription
 
@@ -243,25 +241,8 @@ def test_two_residents_subscribing_one_address_at_once_make_one_subscription(app
             walk_service(client, BASE, answers(email=email))
             drafts.append(client)
         draft_ids = [draft.id for draft in db.session.scalars(select(Draft).order_by(Draft.created_at))]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def send(draft_id: str) -> None:
-        with app.app_context(), app.test_request_context():
-            draft = db.session.get(Draft, draft_id)
-            barrier.wait(timeout=10)
-            try:
-                journeys.submit(draft, service)
-                outcomes.append("held")
-            except Unavailable:
-                outcomes.append("told")
-
-    threads = [threading.Thread(target=send, args=(draft_id,)) for draft_id in draft_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes) == ["held", "told"]
+    outcomes = submit_at_once(app, service, draft_ids)
+    assert sorted(outcomes) == ["filed", "told"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Subscription)) == 1
         assert db.session.scalar(select(func.count()).select_from(Submission)) == 1

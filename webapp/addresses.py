@@ -6,7 +6,6 @@ services keep the UPRN of the address chosen."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from sqlalchemy import insert, select, update
 
 from webapp.extensions import db
 from webapp.geo import normalise_postcode, street_key
+from webapp.imports import ImportFileError, read_rows
 from webapp.models import Address
 
 COLUMNS = ("uprn", "line1", "line2", "line3", "town", "postcode", "latitude", "longitude", "street")
@@ -26,12 +26,8 @@ BATCH = 5000
 _NUMBERED = re.compile(r"^\d+[A-Za-z]?(?:\s*-\s*\d+[A-Za-z]?)?,?\s+(?P<street>\D.*)$")
 
 
-class AddressFileError(ValueError):
-    """The file cannot be imported; ``problems`` lists each bad line, and nothing was changed."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class AddressFileError(ImportFileError):
+    """An addresses file that cannot be imported; ``problems`` lists each bad line, and nothing was changed."""
 
 
 @dataclass
@@ -98,27 +94,15 @@ def _row(row: dict[str, str]) -> dict[str, Any]:
 
 def read(lines: Iterable[str]) -> list[dict[str, Any]]:
     """Every row of an addresses CSV, checked; AddressFileError naming each bad line if any is bad."""
-    reader = csv.DictReader(lines)
-    missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
-    if missing:
-        raise AddressFileError(
-            [f"The file has no {', '.join(missing)} column. Its columns must be: {', '.join(COLUMNS)}"]
-        )
-    rows, problems, seen = [], [], {}
-    for number, raw in enumerate(reader, start=2):
-        try:
-            row = _row(raw)
-        except ValueError as error:
-            problems.append(f"Line {number}: {error}")
-            continue
-        if row["uprn"] in seen:
-            problems.append(f"Line {number}: UPRN {row['uprn']} is also on line {seen[row['uprn']]}")
-            continue
-        seen[row["uprn"]] = number
-        rows.append(row)
-    if problems:
-        raise AddressFileError(problems)
-    return rows
+    return read_rows(
+        lines,
+        required=REQUIRED,
+        columns=COLUMNS,
+        parse=_row,
+        key=lambda row: row["uprn"],
+        named=lambda uprn: f"UPRN {uprn}",
+        error=AddressFileError,
+    )
 
 
 def import_csv(text: str) -> ImportResult:

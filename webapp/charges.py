@@ -9,7 +9,6 @@ has been issued.
 
 from __future__ import annotations
 
-import csv
 import hmac
 import io
 import re
@@ -23,6 +22,7 @@ from sqlalchemy import case, select, update
 from webapp.catalogue import NotPayable
 from webapp.extensions import db
 from webapp.geo import normalise_postcode
+from webapp.imports import ImportFileError, read_rows
 from webapp.models import Charge, utcnow
 from webapp.money import format_pence, parse_pounds
 
@@ -150,12 +150,8 @@ COLUMNS = (
 )
 
 
-class ChargeFileError(ValueError):
-    """The file cannot be imported; ``problems`` lists each bad line, and nothing was changed."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class ChargeFileError(ImportFileError):
+    """A charges file that cannot be imported; ``problems`` lists each bad line, and nothing was changed."""
 
 
 @dataclass
@@ -225,31 +221,15 @@ def _row(row: dict[str, str]) -> dict[str, Any]:
 
 def read(lines: Iterable[str]) -> list[dict[str, Any]]:
     """Every row of a charges CSV, checked; ChargeFileError naming each bad line if any is bad."""
-    reader = csv.DictReader(lines)
-    missing = [
-        name
-        for name in ("kind", "reference", "amount", "balance", "issued_on")
-        if name not in (reader.fieldnames or [])
-    ]
-    if missing:
-        raise ChargeFileError(
-            [f"The file has no {', '.join(missing)} column. Its columns must be: {', '.join(COLUMNS)}"]
-        )
-    rows, problems, seen = [], [], {}
-    for number, raw in enumerate(reader, start=2):
-        try:
-            row = _row(raw)
-        except ValueError as error:
-            problems.append(f"Line {number}: {error}")
-            continue
-        if row["reference"] in seen:
-            problems.append(f"Line {number}: {row['reference']} is also on line {seen[row['reference']]}")
-            continue
-        seen[row["reference"]] = number
-        rows.append(row)
-    if problems:
-        raise ChargeFileError(problems)
-    return rows
+    return read_rows(
+        lines,
+        required=("kind", "reference", "amount", "balance", "issued_on"),
+        columns=COLUMNS,
+        parse=_row,
+        key=lambda row: row["reference"],
+        named=str,
+        error=ChargeFileError,
+    )
 
 
 def import_csv(text: str) -> ImportResult:

@@ -9,8 +9,6 @@ under UPLOAD_DIR by a random id, and served only to the staff of the submission'
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -52,7 +50,7 @@ def store_document(file: FileStorage, upload_dir: str | Path) -> StoredPhoto:
             width=pages,  # a PDF has no width: its number of pages is kept here
             height=0,
         )
-        _write(path(upload_dir, stored), data)
+        uploads.write_whole(path(upload_dir, stored), data)
         return stored
     try:
         return uploads.store_photo(FileStorage(io.BytesIO(data), filename=file.filename), upload_dir, IMAGE_FORMATS)
@@ -115,18 +113,3 @@ def path(upload_dir: str | Path, document: StoredPhoto) -> Path:
 
 def delete(upload_dir: str | Path, document: StoredPhoto) -> None:
     path(upload_dir, document).unlink(missing_ok=True)
-
-
-def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

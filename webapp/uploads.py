@@ -135,12 +135,17 @@ def store_photo(file: FileStorage, upload_dir: str | Path, formats: tuple[str, .
         width=clean.width,
         height=clean.height,
     )
-    target = photo_path(upload_dir, photo)
+    write_whole(photo_path(upload_dir, photo), encoded)
+    return photo
+
+
+def write_whole(target: Path, data: bytes) -> None:
+    """Write a file so that it is there whole or not at all: to a temporary file beside it, then renamed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(encoded)
+            tmp.write(data)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.chmod(tmp_name, 0o644)
@@ -148,7 +153,6 @@ def store_photo(file: FileStorage, upload_dir: str | Path, formats: tuple[str, .
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return photo
 
 
 def photo_path(upload_dir: str | Path, photo: StoredPhoto) -> Path:

@@ -55,3 +55,12 @@ def sign_in_as(page: Page, email: str) -> None:
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect_page(page, "Your queues")
+
+
+def pay_by_card(page: Page, card_number: str = "4444333322221111") -> None:
+    """The sandbox's card page: a card that is accepted, and Confirm payment."""
+    page.get_by_label("Card number").fill(card_number)
+    page.get_by_label("Expiry date").fill("10/39")
+    page.get_by_label("Name on card").fill("Sam Resident")
+    page.get_by_label("Card security code").fill("123")
+    page.get_by_role("button", name="Confirm payment").click()

@@ -14,9 +14,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import record_without_js
-from tests.browser.pages import answer, expect_error, expect_page, press_continue, sign_in_as
+from tests.browser.pages import answer, expect_error, expect_page, pay_by_card, press_continue, sign_in_as
 from tests.factories import create_staff, load_addresses
-from tests.payment_helpers import GOOD_CARD
 from webapp import working_days
 from webapp.extensions import db
 from webapp.models import BookingDay, Refund, Submission
@@ -32,14 +31,6 @@ FIRST = working_days.add(date.today(), 2)
 
 def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def card(page: Page) -> None:
-    page.get_by_label("Card number").fill(GOOD_CARD)
-    page.get_by_label("Expiry date").fill("10/39")
-    page.get_by_label("Name on card").fill("Sam Resident")
-    page.get_by_label("Card security code").fill("123")
-    page.get_by_role("button", name="Confirm payment").click()
 
 
 def details(page: Page) -> None:
@@ -93,7 +84,7 @@ def test_book_then_cancel_for_a_full_refund_with_javascript(
     expect(answer(page, "Amount to pay")).to_have_text("£55.00")
     record(page, "check-answers")
     page.get_by_role("button", name="Continue to payment").click()
-    card(page)
+    pay_by_card(page)
     expect_page(page, "Collection booked", SERVICE)
     expect(page.get_by_text(f"We'll collect your items on {long_date(FIRST)}.")).to_be_visible()
     reference = page.locator(".govuk-panel__body strong").inner_text()
@@ -164,7 +155,7 @@ def test_book_without_javascript_and_the_crews_list(
     details(page)
     press_continue(page)
     page.get_by_role("button", name="Continue to payment").click()
-    card(page)
+    pay_by_card(page)
     expect_page(page, "Collection booked", SERVICE)
     reference = page.locator(".govuk-panel__body strong").inner_text()
 

@@ -14,9 +14,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import record_without_js
-from tests.browser.pages import answer, expect_error, expect_page, press_continue
+from tests.browser.pages import answer, expect_error, expect_page, pay_by_card, press_continue
 from tests.factories import create_subscription, load_addresses
-from tests.payment_helpers import GOOD_CARD
 from webapp import subscriptions
 from webapp.extensions import db
 from webapp.models import Submission, Subscription
@@ -29,15 +28,6 @@ pytestmark = pytest.mark.browser
 SERVICE = "Subscribe to garden waste collections"
 RENEWAL = "Renew your garden waste subscription"
 START = date.today() + timedelta(days=10)
-
-
-def card(page: Page) -> None:
-    """The sandbox's card page: a good card."""
-    page.get_by_label("Card number").fill(GOOD_CARD)
-    page.get_by_label("Expiry date").fill("10/39")
-    page.get_by_label("Name on card").fill("Sam Resident")
-    page.get_by_label("Card security code").fill("123")
-    page.get_by_role("button", name="Confirm payment").click()
 
 
 def start_date(page: Page, day: date) -> None:
@@ -95,7 +85,7 @@ def test_subscribe_with_javascript_at_an_address_found_by_postcode(
     expect(answer(page, "Address")).to_contain_text("3 Cardigan Road")
     record(page, "check-answers")
     page.get_by_role("button", name="Continue to payment").click()
-    card(page)
+    pay_by_card(page)
     expect_page(page, "Subscription set up", SERVICE)
     expect(page.get_by_text(re.compile(r"Your subscription runs from"))).to_be_visible()
     record(page, "confirmation")
@@ -144,7 +134,7 @@ def test_subscribe_without_javascript_at_an_address_typed_in(
     expect_page(page, "Check your answers before paying", SERVICE)
     expect(answer(page, "Amount to pay")).to_have_text("£52.00")
     page.get_by_role("button", name="Continue to payment").click()
-    card(page)
+    pay_by_card(page)
     expect_page(page, "Subscription set up", SERVICE)
     record(page, "confirmation")
     with live_server.app.app_context():
@@ -189,7 +179,7 @@ def test_renew_without_javascript(
     expect(answer(page, "Amount to pay")).to_have_text("£92.00")
     record(page, "check-answers")
     page.get_by_role("button", name="Continue to payment").click()
-    card(page)
+    pay_by_card(page)
     expect_page(page, "Subscription renewed", RENEWAL)
     record(page, "confirmation")
     with live_server.app.app_context():
@@ -218,7 +208,7 @@ def test_renew_with_javascript(js_page: Page, live_server: LiveServer, recorder:
     press_continue(page)
     expect(answer(page, "Amount to pay")).to_have_text("£132.00")
     page.get_by_role("button", name="Continue to payment").click()
-    card(page)
+    pay_by_card(page)
     expect_page(page, "Subscription renewed", RENEWAL)
     record(page, "confirmation")
     with live_server.app.app_context():

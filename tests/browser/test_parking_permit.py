@@ -13,10 +13,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import record_without_js
-from tests.browser.pages import answer, expect_error, expect_page, press_continue, sign_in_as
+from tests.browser.pages import answer, expect_error, expect_page, pay_by_card, press_continue, sign_in_as
 from tests.evidence_helpers import FILES, LOGBOOK_PNG, PROOF_PDF, pdf
 from tests.factories import create_staff, load_addresses
-from tests.payment_helpers import GOOD_CARD
 from webapp.extensions import db
 from webapp.models import Refund, Submission
 
@@ -28,14 +27,6 @@ pytestmark = pytest.mark.browser
 SERVICE = "Apply for a resident parking permit"
 LOCKED_PDF = FILES / "locked-bill.pdf"
 LOCKED_PDF.write_bytes(pdf(password="secret"))
-
-
-def card(page: Page) -> None:
-    page.get_by_label("Card number").fill(GOOD_CARD)
-    page.get_by_label("Expiry date").fill("10/39")
-    page.get_by_label("Name on card").fill("Sam Resident")
-    page.get_by_label("Card security code").fill("123")
-    page.get_by_role("button", name="Confirm payment").click()
 
 
 def vehicle_and_length(page: Page, registration: str, length: str, record=None) -> None:
@@ -106,7 +97,7 @@ def test_apply_with_javascript_adding_and_removing_evidence(
     expect(answer(page, "Amount to pay")).to_have_text("£100.00")
     record(page, "check-answers")
     page.get_by_role("button", name="Continue to payment").click()
-    card(page)
+    pay_by_card(page)
     expect_page(page, "Application sent", SERVICE)
     record(page, "confirmation")
     with live_server.app.app_context():
@@ -147,7 +138,7 @@ def test_apply_without_javascript_then_parking_decides(
         press_continue(page)
         details(page, email)
         page.get_by_role("button", name="Continue to payment").click()
-        card(page)
+        pay_by_card(page)
         expect_page(page, "Application sent", SERVICE)
 
     with live_server.app.app_context():
