@@ -16,7 +16,7 @@ from wtforms.validators import Length, Optional
 
 from forms._common import email_field, required
 from webapp import phones
-from webapp.catalogue import Answers, Page, SummaryRow, assisted
+from webapp.catalogue import Answers, Page, SummaryRow, assisted, online
 from webapp.geo import normalise_postcode
 from webapp.models import UpdatesBy
 
@@ -273,4 +273,14 @@ def receipt_page() -> UpdatesPage:
     service that takes a payment; residents give the email address it goes to instead."""
     return UpdatesPage(
         "receipt", "How do you want to get your receipt?", condition=assisted, methods=RECEIPT_METHODS, receipt=True
+    )
+
+
+def payer_pages(details: type[FlaskForm]) -> tuple[Page, ...]:
+    """Who is paying, at the end of a paid service: a resident gives their details (``details``, a details_form); an
+    agent asks the caller's name and how they want their receipt."""
+    return (
+        Page("your-details", "Your details", details, condition=online),
+        Page("your-name", "What is your name?", NameForm, condition=assisted),
+        receipt_page(),
     )

@@ -18,9 +18,9 @@ from wtforms.validators import Length, Optional
 
 from forms._address import AddressQuestion
 from forms._common import required
-from forms._contact import NameForm, contact_record, details_form, receipt_page
+from forms._contact import contact_record, details_form, payer_pages
 from webapp import bookings, working_days
-from webapp.catalogue import Answers, Cancellation, Fee, Page, Record, Service, SummaryRow, assisted, online
+from webapp.catalogue import Answers, Cancellation, Fee, Page, Record, Service, SummaryRow, online
 from webapp.models import Submission
 from webapp.money import format_pence
 
@@ -310,9 +310,7 @@ SERVICE = Service(
         ItemsPage("what-to-collect", "What do you want us to collect?", ItemsForm),
         DayPage("collection-day", "Which day should we collect the items?", DayForm),
         Page("where-left", "Where will you leave the items?", WhereForm),
-        Page("your-details", "Your details", DetailsForm, condition=online),
-        Page("your-name", "What is your name?", NameForm, condition=assisted),
-        receipt_page(),
+        *payer_pages(DetailsForm),
     ),
     record=record,
     fee=fee,

@@ -15,9 +15,9 @@ from wtforms.fields.choices import SelectChoice
 
 from forms._address import AddressQuestion, ChosenAddress
 from forms._common import GovDateField, required
-from forms._contact import NameForm, contact_record, details_form, receipt_page
+from forms._contact import contact_record, details_form, payer_pages
 from webapp import subscriptions
-from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, assisted, online
+from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, online
 from webapp.models import Submission
 from webapp.templating import govuk_date
 
@@ -178,9 +178,7 @@ SERVICE = Service(
         *ADDRESS.pages(),
         Page("number-of-bins", "How many garden waste bins do you want emptied?", BinsForm),
         Page("start-date", "When do you want the subscription to start?", StartForm, summarise=start_summary),
-        Page("your-details", "Your details", DetailsForm, condition=online),
-        Page("your-name", "What is your name?", NameForm, condition=assisted),
-        receipt_page(),
+        *payer_pages(DetailsForm),
     ),
     record=record,
     fee=fee,

@@ -17,10 +17,10 @@ from wtforms.validators import Length
 
 from forms._address import AddressQuestion, ChosenAddress
 from forms._common import required
-from forms._contact import NameForm, contact_record, details_form, receipt_page
+from forms._contact import contact_record, details_form, payer_pages
 from forms._evidence import EvidencePage
 from webapp import charges, subscriptions
-from webapp.catalogue import Answers, Fee, Page, Record, Review, Service, assisted, online
+from webapp.catalogue import Answers, Fee, Page, Record, Review, Service
 from webapp.geo import street_key
 from webapp.models import Submission
 from webapp.templating import govuk_date
@@ -179,9 +179,7 @@ SERVICE = Service(
                 "If the vehicle is a company car or leased, upload a letter from the company or lease firm instead.",
             ),
         ),
-        Page("your-details", "Your details", DetailsForm, condition=online),
-        Page("your-name", "What is your name?", NameForm, condition=assisted),
-        receipt_page(),
+        *payer_pages(DetailsForm),
     ),
     record=record,
     fee=fee,
