@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp import lifecycle
 from webapp.catalogue import Unavailable
 from webapp.extensions import db
 from webapp.models import Booking, BookingDay, Queue, Status, Submission, utcnow
@@ -64,21 +65,26 @@ def _day_row(service_slug: str, day: date, capacity: int) -> None:
         pass  # another booking made it first
 
 
-def take(submission: Submission, day: date, capacity: int) -> Booking:
-    """Take a place on ``day`` for the submission just sent, or raise Unavailable when the day is full. In the
-    caller's transaction."""
-    _day_row(submission.service_slug, day, capacity)
+def _take_place(service_slug: str, day: date) -> bool:
+    """Add one to the day's count while it is below the day's capacity, in one statement; False when it is full."""
     moved = db.session.execute(
         update(BookingDay)
         .where(
-            BookingDay.service_slug == submission.service_slug,
+            BookingDay.service_slug == service_slug,
             BookingDay.day == day,
             BookingDay.booked < BookingDay.capacity,
         )
         .values(booked=BookingDay.booked + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if moved != 1:
+    return moved == 1
+
+
+def take(submission: Submission, day: date, capacity: int) -> Booking:
+    """Take a place on ``day`` for the submission just sent, or raise Unavailable when the day is full. In the
+    caller's transaction."""
+    _day_row(submission.service_slug, day, capacity)
+    if not _take_place(submission.service_slug, day):
         raise Unavailable(f"Collections on {long_date(day)} are now full. Choose another day")
     booking = Booking(submission_id=submission.id, service_slug=submission.service_slug, day=day, status=HELD)
     db.session.add(booking)
@@ -88,7 +94,7 @@ def take(submission: Submission, day: date, capacity: int) -> Booking:
 def release(submission: Submission) -> bool:
     """Give back the submission's place, once (a second release finds it already given back). In the caller's
     transaction. True when a place was given back."""
-    booking = db.session.scalar(select(Booking).where(Booking.submission_id == submission.id))
+    booking = of_submission(submission)
     if booking is None:
         return False
     moved = db.session.execute(
@@ -111,22 +117,10 @@ def release(submission: Submission) -> bool:
 def take_again(submission: Submission) -> None:
     """The submission is received: a place given back because its payment came too late is taken again if the day
     has one; if not, the case says so, for staff to offer another day or refund it."""
-    from webapp import lifecycle
-
     booking = of_submission(submission)
     if booking is None or booking.status == HELD:
         return
-    moved = db.session.execute(
-        update(BookingDay)
-        .where(
-            BookingDay.service_slug == booking.service_slug,
-            BookingDay.day == booking.day,
-            BookingDay.booked < BookingDay.capacity,
-        )
-        .values(booked=BookingDay.booked + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved == 1:
+    if _take_place(booking.service_slug, booking.day):
         booking.status, booking.cancelled_at = HELD, None
         return
     lifecycle.record(

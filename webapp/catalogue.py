@@ -140,6 +140,8 @@ class Page:
     exported: bool = True
     # The title in words that fit the answers so far ("What is their name?" when asking for someone else).
     titles: Callable[[Answers], str] | None = None
+    # What the files the page takes are, to staff ("Proof of address"); None for a photo of a problem.
+    label: str | None = None
 
     def applies(self, answers: Answers) -> bool:
         return self.condition is None or self.condition(answers)
@@ -346,10 +348,8 @@ class Service:
         return self.classification == "OFFICIAL-SENSITIVE"
 
     def email_summary(self, answers: Answers) -> str:
-        """What and where, for an email: ``Problem: Pothole``, a line a row, from the pages free of personal data.
-        Nothing from an OFFICIAL-SENSITIVE service: its messages say only that it was received, and its reference."""
-        if self.sensitive:
-            return ""
+        """What and where, for an email: ``Problem: Pothole``, a line a row, from the pages free of personal data
+        (never used for an OFFICIAL-SENSITIVE service: see in_messages)."""
         rows = self.submitted_rows(answers, False)
         return "\n".join(f"{row.key}: {', '.join(row.value.splitlines())}" for row in rows)
 

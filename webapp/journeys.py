@@ -273,7 +273,7 @@ def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
     db.session.add(submission)
     for page in pages:
         for photo in page.attachments(stored[page.name]):
-            submission.attachments.append(Attachment.of(photo, getattr(page, "label", None)))
+            submission.attachments.append(Attachment.of(photo, page.label))
     if service.hold is not None:
         db.session.flush()
         service.hold(submission, stored)

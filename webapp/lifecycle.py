@@ -240,9 +240,7 @@ def _received(submission: Submission, actor: Actor, previous: Status | None) -> 
         _event(submission, "submitted", actor, decision.reason, **data)
     else:
         _event(submission, "routed", Actor.system("Routing rules"), decision.reason, **data)
-    service = current_app.extensions["catalogue"].get(submission.service_slug)
-    if service is not None and service.on_received is not None:
-        service.on_received(submission, Answers(submission.answers))
+    _service_hook(submission, "on_received")
     if submission.contact_email:
         _tell_received(submission, "email", submission.contact_email)
     elif submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
@@ -286,9 +284,15 @@ def _tell_received(submission: Submission, channel: str, to: str) -> None:
 
 def _ended(submission: Submission, actor: Actor, previous: Status | None) -> None:
     """Cancelled unpaid, or withdrawn: the service lets go of what the submission held (a subscription, a place)."""
+    _service_hook(submission, "on_ended")
+
+
+def _service_hook(submission: Submission, name: str) -> None:
+    """Run the submission's service's own hook ``name`` (webapp.catalogue.Service.on_received, on_ended), if any."""
     service = current_app.extensions["catalogue"].get(submission.service_slug)
-    if service is not None and service.on_ended is not None:
-        service.on_ended(submission, Answers(submission.answers))
+    hook = getattr(service, name, None)
+    if hook is not None:
+        hook(submission, Answers(submission.answers))
 
 
 ON_ENTER: dict[Status, Callable[[Submission, Actor, Status | None], None]] = {

@@ -133,24 +133,24 @@ def start(submission: Submission) -> None:
     if held.status == ENDED:
         other = live(submission.service_slug, held.uprn)
         if other is not None:
-            lifecycle.record(
-                submission,
-                "note",
-                lifecycle.Actor.system("Subscriptions"),
-                f"Paid after it was cancelled, but the address now has another subscription ({other.reference}): "
-                "refund this payment",
-            )
+            _refund_note(submission, f"the address now has another subscription ({other.reference})")
             return
     try:
         with db.session.begin_nested():
             held.status, held.updated_at = ACTIVE, utcnow()
     except IntegrityError:
-        lifecycle.record(
-            submission,
-            "note",
-            lifecycle.Actor.system("Subscriptions"),
-            "The address has another subscription: refund this payment",
-        )
+        _refund_note(submission, "the address now has another subscription")
+
+
+def _refund_note(submission: Submission, why: str) -> None:
+    """A payment that came after its submission was cancelled, for something no longer there to have: the case
+    says so, for staff to refund it."""
+    lifecycle.record(
+        submission,
+        "note",
+        lifecycle.Actor.system("Subscriptions"),
+        f"Paid after it was cancelled, but {why}: refund this payment",
+    )
 
 
 def release(submission: Submission) -> None:

@@ -79,18 +79,16 @@ def checked(reference: str, personal: bool = False) -> tuple[Submission, bool]:
 def progress(reference: str):
     submission, personal = checked(reference)
     service = current_app.extensions["catalogue"].get(submission.service_slug)
+    sealed = service is not None and service.sensitive  # an OFFICIAL-SENSITIVE request shows its status alone
     events = [e for e in submission.events if e.public or (personal and e.actor_kind == "resident" and e.body)]
-    if service is None or service.sensitive:  # an OFFICIAL-SENSITIVE request shows its status alone, online
-        events, service_summary = [], []
-    else:
-        service_summary = submitted_summary(service, submission, personal)
+    summary = submitted_summary(service, submission, personal) if service and not sealed else []
     return render_template(
         "public/progress/status.html",
         submission=submission,
         service=service,
         personal=personal,
-        summary=service_summary,
-        updates=events,
+        summary=summary,
+        updates=[] if sealed else events,
         request_text=residents.information_request(submission) if personal else None,
         can_add=personal and residents.can_add_information(submission),
         can_withdraw=personal and residents.can_withdraw(submission),

@@ -27,14 +27,20 @@ def chosen_day() -> date:
         abort(400)
 
 
-@bp.get("/queues/<slug>/collections")
-@staff_only(*QUEUE_WORKERS)
-def collections(slug: str):
+def day_list(slug: str, action: str):
+    """The queue, the day asked for and its collections; the look is audited as ``action``."""
     queue = queue_or_abort(slug)
     day = chosen_day()
     items = bookings.on_day(queue, day)
-    audit.record("collections.view", actor=current_user, queue=queue.slug, day=day.isoformat(), count=len(items))
+    audit.record(action, actor=current_user, queue=queue.slug, day=day.isoformat(), count=len(items))
     db.session.commit()
+    return queue, day, items
+
+
+@bp.get("/queues/<slug>/collections")
+@staff_only(*QUEUE_WORKERS)
+def collections(slug: str):
+    queue, day, items = day_list(slug, "collections.view")
     today = date.today()
     return render_template(
         "staff/collections.html",
@@ -49,11 +55,7 @@ def collections(slug: str):
 @bp.get("/queues/<slug>/collections.csv")
 @staff_only(*QUEUE_WORKERS)
 def collections_csv(slug: str):
-    queue = queue_or_abort(slug)
-    day = chosen_day()
-    items = bookings.on_day(queue, day)
-    audit.record("collections.download", actor=current_user, queue=queue.slug, day=day.isoformat(), count=len(items))
-    db.session.commit()
+    queue, day, items = day_list(slug, "collections.download")
     return Response(
         bookings.crew_csv(items),
         content_type="text/csv; charset=utf-8",
