@@ -173,7 +173,9 @@ SERVICE = Service(
     record=record,
     fee=fee,
     hold=hold,
-    on_received=lambda submission, answers: subscriptions.extend(submission, bins_of(answers), RULES["months"]),
+    on_received=lambda submission, answers: subscriptions.extend(
+        submission, subscription_of(answers), bins_of(answers), RULES["months"]
+    ),
     on_ended=lambda submission, answers: subscriptions.release(submission),
     retention=timedelta(days=365 * 7),
     start_text=(

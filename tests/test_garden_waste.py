@@ -305,3 +305,24 @@ def test_the_renewal_pages_say_what_is_wrong(resident, app):
     assert renewer.post(f"{RENEW}/receipt-email", {"email": "nope"}, expected=400).errors() == [
         "Enter an email address in the correct format, like name@example.com"
     ]
+
+
+def test_a_renewal_paid_after_it_was_let_go_still_extends_the_subscription(resident, app):
+    subscription = ending_in(10, resident)
+    old_end = subscription.ends_on
+    renewer = Resident(app.test_client())
+    renewer.get(f"{RENEW}/start", expected=302)
+    renewer.post(f"{RENEW}/find-your-subscription", {"reference": subscription.reference, "postcode": "LS6 3AE"})
+    renewer.post(f"{RENEW}/bins-next-year", {"bins": "2"})
+    renewer.post(f"{RENEW}/receipt-email", {"email": "sam@example.com"})
+    renewer.post(f"{RENEW}/check-answers")
+    renewal = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+    lifecycle.transition(renewal, Status.CANCELLED, lifecycle.Actor.system("Payments"))
+    db.session.commit()
+    db.session.refresh(subscription)
+    assert (subscription.renewal_id, subscription.ends_on) == (None, old_end)  # let go
+    lifecycle.transition(renewal, Status.RECEIVED, lifecycle.Actor.system("Payment provider"))
+    db.session.commit()
+    db.session.refresh(subscription)
+    assert subscription.ends_on == subscriptions.last_day(old_end + timedelta(days=1), 12)
+    assert subscription.last_reference == renewal.reference

@@ -225,11 +225,12 @@ def hold_renewal(submission: Submission, subscription_id: int, what: str) -> Sub
     return db.session.get(Subscription, subscription_id)
 
 
-def extend(submission: Submission, quantity: int, months: int) -> None:
+def extend(submission: Submission, subscription: Subscription | None, quantity: int, months: int) -> None:
     """The renewal is received (paid for): the subscription runs on for ``months`` from its end (or from today, if
-    it had lapsed), with ``quantity``, and its next reminder is for the new end."""
-    subscription = db.session.scalar(select(Subscription).where(Subscription.renewal_id == submission.id))
-    if subscription is None:  # released (the payment came after it was cancelled): nothing waits for it
+    it had lapsed), with ``quantity``, and its next reminder is for the new end. A renewal paid after it was let go
+    still extends it, unless another renewal now holds it: then the case says so, for staff to refund it."""
+    if subscription is None or subscription.renewal_id not in (None, submission.id):
+        _refund_note(submission, "another renewal of the subscription is waiting for its payment")
         return
     starts_on = max(subscription.ends_on + timedelta(days=1), date.today())
     subscription.starts_on, subscription.ends_on = starts_on, last_day(starts_on, months)
