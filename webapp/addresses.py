@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import insert, select, update
 
 from webapp.extensions import db
@@ -132,11 +133,15 @@ def _natural(address: Address) -> list[Any]:
 
 
 def at_postcode(postcode: str | None) -> list[Address]:
-    """The addresses at a postcode, in the order a person reads them (house numbers in number order)."""
+    """The addresses at a postcode, in the order a person reads them (house numbers in number order). Looked up
+    once a request: a journey's page conditions ask it again and again as the engine works out the pages."""
     normal = normalise_postcode(postcode)
     if normal is None:
         return []
-    return sorted(db.session.scalars(select(Address).where(Address.postcode == normal)), key=_natural)
+    found = g.setdefault("addresses_at", {}) if has_request_context() else {}
+    if normal not in found:
+        found[normal] = sorted(db.session.scalars(select(Address).where(Address.postcode == normal)), key=_natural)
+    return list(found[normal])
 
 
 def get(uprn: int | str | None) -> Address | None:
