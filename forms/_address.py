@@ -283,14 +283,18 @@ class ChooseAddressPage(Page):
     exported: bool = False  # the UPRN, street and postcode are the export's own columns
     question: AddressQuestion | None = None
 
+    def answer(self, answers: Answers) -> Mapping[str, Any]:
+        """The choice made for the postcode given now; none once the postcode changes."""
+        stored = answers.get(self.name) or {}
+        return stored if stored and stored.get("postcode") == self.question.lookup(answers).get("postcode") else {}
+
     def is_complete(self, answers: Answers) -> bool:
         """Answered for the postcode given now: change the postcode and the address is asked again."""
-        stored = answers.get(self.name)
-        return bool(stored) and stored.get("postcode") == self.question.lookup(answers).get("postcode")
+        return bool(self.answer(answers))
 
     def make_form(self, answers: Answers, **kwargs: Any) -> FlaskForm:
-        stored = answers.get(self.name) or {}
-        if stored and stored.get("postcode") == self.question.lookup(answers).get("postcode"):
+        stored = self.answer(answers)
+        if stored:
             kwargs.setdefault("data", {"uprn": stored.get("uprn")})
         form = self.form(self.question.found(answers), **kwargs)
         form.problem = lambda address: self.question.check(address, answers)

@@ -192,9 +192,6 @@ class DayPage(Page):
         day = date.fromisoformat(stored["day"]) if stored.get("day") else None
         return [SummaryRow("Collection date", bookings.long_date(day) if day else "Not given", self.name)]
 
-    def context(self, answers: Answers) -> dict[str, Any]:
-        return {}
-
 
 class WhereForm(FlaskForm):
     summary_keys = {"where": "Where the items will be"}

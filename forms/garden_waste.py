@@ -19,17 +19,12 @@ from forms._contact import contact_record, details_form, payer_pages
 from webapp import subscriptions
 from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, online
 from webapp.models import Submission
+from webapp.money import format_price
 from webapp.templating import govuk_date
 
 SLUG = "garden-waste"
 WHAT = "a garden waste subscription"
 RULES = json.loads((Path(__file__).parent / "data" / "garden-waste.json").read_text())
-
-
-def pounds(pence: int) -> str:
-    """£52, or £52.50: the GOV.UK style leaves off ".00"."""
-    whole, rest = divmod(pence, 100)
-    return f"£{whole:,}" if not rest else f"£{whole:,}.{rest:02d}"
 
 
 def price(bins: int) -> int:
@@ -39,7 +34,7 @@ def price(bins: int) -> int:
 
 def bin_choices() -> list[SelectChoice]:
     return [
-        SelectChoice(str(count), f"{count} {'bin' if count == 1 else 'bins'}: {pounds(price(count))} a year")
+        SelectChoice(str(count), f"{count} {'bin' if count == 1 else 'bins'}: {format_price(price(count))} a year")
         for count in range(1, RULES["most_bins"] + 1)
     ]
 
@@ -50,8 +45,8 @@ class BinsForm(FlaskForm):
         "How many garden waste bins do you want emptied?",
         choices=bin_choices(),
         description=(
-            f"It costs {pounds(RULES['first_bin_pence'])} a year for the first bin and "
-            f"{pounds(RULES['extra_bin_pence'])} for each extra bin. "
+            f"It costs {format_price(RULES['first_bin_pence'])} a year for the first bin and "
+            f"{format_price(RULES['extra_bin_pence'])} for each extra bin. "
             "We empty them every 2 weeks from March to November."
         ),
         widget=GovRadioInput(),
@@ -190,8 +185,8 @@ SERVICE = Service(
     # Payment records are kept for 6 years after the financial year they fall in.
     retention=timedelta(days=365 * 7),
     start_text=(
-        f"A subscription costs {pounds(RULES['first_bin_pence'])} a year for one bin, and "
-        f"{pounds(RULES['extra_bin_pence'])} a year for each extra bin, up to {RULES['most_bins']}.",
+        f"A subscription costs {format_price(RULES['first_bin_pence'])} a year for one bin, and "
+        f"{format_price(RULES['extra_bin_pence'])} a year for each extra bin, up to {RULES['most_bins']}.",
         "Each address can have one subscription. If you already have one, renew it instead.",
     ),
     what_you_need=("the address the bins are at", "a debit or credit card"),

@@ -23,16 +23,12 @@ from webapp import charges, subscriptions
 from webapp.catalogue import Answers, Fee, Page, Record, Review, Service
 from webapp.geo import street_key
 from webapp.models import Submission
+from webapp.money import format_price
 from webapp.templating import govuk_date
 
 SLUG = "parking-permit"
 RULES = json.loads((Path(__file__).parent / "data" / "parking-permits.json").read_text())
 LENGTHS = {str(length["months"]): length["pence"] for length in RULES["lengths"]}
-
-
-def pounds(pence: int) -> str:
-    whole, rest = divmod(pence, 100)
-    return f"£{whole:,}" if not rest else f"£{whole:,}.{rest:02d}"
 
 
 def zone_of(address: ChosenAddress | None) -> dict[str, Any] | None:
@@ -83,7 +79,7 @@ class LengthForm(FlaskForm):
     summary_keys = {"months": "Permit length"}
     months = RadioField(
         "How long do you want the permit for?",
-        choices=[SelectChoice(months, f"{months} months: {pounds(pence)}") for months, pence in LENGTHS.items()],
+        choices=[SelectChoice(months, f"{months} months: {format_price(pence)}") for months, pence in LENGTHS.items()],
         widget=GovRadioInput(),
         validators=[required("Select how long you want the permit for")],
         validate_choice=False,
@@ -188,7 +184,9 @@ SERVICE = Service(
     start_text=(
         "You can apply if you live at an address in a resident parking zone. A permit is for one vehicle that is "
         "registered to you at that address, or that you keep there as a company or leased car.",
-        "Permits cost " + ", ".join(f"{pounds(pence)} for {months} months" for months, pence in LENGTHS.items()) + ".",
+        "Permits cost "
+        + ", ".join(f"{format_price(pence)} for {months} months" for months, pence in LENGTHS.items())
+        + ".",
     ),
     what_you_need=(
         "your address",

@@ -13,12 +13,13 @@ from wtforms import StringField
 from forms._charges import ReceiptEmailForm, count_lookup
 from forms._common import required
 from forms._contact import NameForm, contact_record, receipt_page
-from forms.garden_waste import RULES, BinsForm, pounds, price
+from forms.garden_waste import RULES, BinsForm, price
 from forms.garden_waste import SLUG as SUBSCRIPTION_SLUG
 from webapp import addresses, subscriptions
 from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, assisted, online
 from webapp.geo import normalise_postcode
 from webapp.models import Submission, Subscription
+from webapp.money import format_price
 from webapp.templating import govuk_date
 
 NO_MATCH = "No garden waste subscription matches that reference and postcode. Check both and try again"
@@ -179,8 +180,8 @@ SERVICE = Service(
     on_ended=lambda submission, answers: subscriptions.release(submission),
     retention=timedelta(days=365 * 7),
     start_text=(
-        f"It costs {pounds(RULES['first_bin_pence'])} a year for one bin, and {pounds(RULES['extra_bin_pence'])} "
-        "for each extra bin.",
+        f"It costs {format_price(RULES['first_bin_pence'])} a year for one bin, and "
+        f"{format_price(RULES['extra_bin_pence'])} for each extra bin.",
         f"You can renew from {RULES['renew_from_days_before_end']} days before your subscription ends until "
         f"{RULES['renew_until_days_after_end']} days after. We email you a reminder when it is time.",
     ),

@@ -15,6 +15,12 @@ def format_pence(pence: int) -> str:
     return f"{sign}£{pounds:,}.{rest:02d}"
 
 
+def format_price(pence: int) -> str:
+    """A price as the GOV.UK style writes it: ``£52``, leaving off ".00", or ``£52.50``."""
+    whole, rest = divmod(pence, 100)
+    return f"£{whole:,}" if not rest else f"£{whole:,}.{rest:02d}"
+
+
 def parse_pounds(text: str) -> int:
     """What someone typed in a £ box, as pence: ``1,234.5`` and ``£12`` are fine; ValueError for anything else,
     including more than two decimal places."""
