@@ -67,6 +67,10 @@ class PhotoPage(Page):
     def attachments(self, stored: Mapping[str, Any]) -> list[uploads.StoredPhoto]:
         return [uploads.StoredPhoto.from_dict(stored["photo"])] if stored.get("photo") else []
 
+    def answer_unasked(self, answers: Answers) -> dict[str, Any]:
+        # Another system sends links to its photos (Open311's media_url), kept with the submission: none uploaded.
+        return {"photo": None}
+
     def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
         photo = stored.get("photo")
         return [SummaryRow("Photo", photo["filename"] if photo else "Not added", self.name)]
@@ -133,6 +137,11 @@ class SimilarReportsPage(Page):
             "duplicate_of": form.duplicate_of.data,
             "checked": self.fingerprint(answers),
         }
+
+    def answer_unasked(self, answers: Answers) -> dict[str, Any]:
+        # Another system has checked for reports like it its own way (FixMyStreet shows its users the reports
+        # nearby): what it sends is a new report. Staff mark it a duplicate if it is one.
+        return {"duplicate_of": "none", "checked": self.fingerprint(answers)}
 
     def exit_reference(self, stored: Mapping[str, Any]) -> str | None:
         choice = stored.get("duplicate_of")

@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from webapp.extensions import db
-from webapp.geo import normalise_postcode, street_key
+from webapp.geo import box_around, distance_metres, normalise_postcode, street_key
 from webapp.imports import ImportFileError, read_rows
 from webapp.models import Address
 
 COLUMNS = ("uprn", "line1", "line2", "line3", "town", "postcode", "latitude", "longitude", "street")
 REQUIRED = ("uprn", "line1", "town", "postcode")
 BATCH = 5000
+# How far from a map position the nearest address may be, to say which street a problem is on.
+NEAREST_METRES = 400
 # "12 Cardigan Road", "12A Cardigan Road", "12-14 Cardigan Road": the street after the number.
 _NUMBERED = re.compile(r"^\d+[A-Za-z]?(?:\s*-\s*\d+[A-Za-z]?)?,?\s+(?P<street>\D.*)$")
 
@@ -149,3 +151,43 @@ def get(uprn: int | str | None) -> Address | None:
         return db.session.get(Address, int(uprn)) if uprn not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def nearest(latitude: float, longitude: float, within: float = NEAREST_METRES) -> Address | None:
+    """The address on a street nearest a map position, within ``within`` metres: which street a problem reported by
+    its position alone is on (a request over Open311 may give only that)."""
+    south, west, north, east = box_around(latitude, longitude, within)
+    closest = (
+        select(Address)
+        .where(
+            Address.latitude.between(south, north),
+            Address.longitude.between(west, east),
+            Address.street.is_not(None),
+        )
+        .order_by(func.abs(Address.latitude - latitude) + func.abs(Address.longitude - longitude))
+        .limit(20)
+    )
+    found = [
+        (distance_metres(latitude, longitude, address.latitude, address.longitude), address)
+        for address in db.session.scalars(closest)
+    ]
+    distance, address = min(found, key=lambda pair: pair[0], default=(None, None))
+    return address if distance is not None and distance <= within else None
+
+
+def on_street(street: str | None) -> Address | None:
+    """An address on a street of that name (compared loosely), if the gazetteer has one."""
+    key = street_key(street)
+    if key is None:
+        return None
+    return db.session.scalars(select(Address).where(Address.street_key == key).limit(1)).first()
+
+
+def locality(address: Address) -> str:
+    """The area an address is in, as a report's "Town or area" says it: the last of its lines with no house number
+    and no street in it ("Headingley"), else its town."""
+    street = (address.street or "").lower()
+    for line in reversed([line for line in (address.line1, address.line2, address.line3) if line]):
+        if not any(ch.isdigit() for ch in line) and not (street and street in line.lower()):
+            return line
+    return address.town

@@ -331,13 +331,28 @@ def members_of(queue: Queue) -> list[StaffUser]:
 # Actions on a case ---------------------------------------------------------------------------------
 
 
-def _event(submission: Submission, kind: str, actor: StaffUser, body: str = "", public: bool = False, **data) -> None:
-    lifecycle.record(submission, kind, lifecycle.Actor.member_of_staff(actor), body, public, **data)
+# Who works a case: a member of staff, or the team's back-office system over Open311 (a lifecycle.Actor).
+By = StaffUser | lifecycle.Actor
 
 
-def _transition(submission: Submission, to: Status, by: StaffUser, **kwargs) -> None:
+def _actor(by: By) -> lifecycle.Actor:
+    return by if isinstance(by, lifecycle.Actor) else lifecycle.Actor.member_of_staff(by)
+
+
+def _audit(action: str, submission: Submission, by: By, **detail) -> None:
+    if isinstance(by, lifecycle.Actor):
+        audit.record(action, submission, actor=by.staff, client=by.client.name if by.client else None, **detail)
+    else:
+        audit.record(action, submission, actor=by, **detail)
+
+
+def _event(submission: Submission, kind: str, actor: By, body: str = "", public: bool = False, **data) -> None:
+    lifecycle.record(submission, kind, _actor(actor), body, public, **data)
+
+
+def _transition(submission: Submission, to: Status, by: By, **kwargs) -> None:
     try:
-        lifecycle.transition(submission, to, lifecycle.Actor.member_of_staff(by), **kwargs)
+        lifecycle.transition(submission, to, _actor(by), **kwargs)
     except lifecycle.TransitionError as error:
         raise CaseError(str(error)) from None
 
@@ -405,6 +420,8 @@ def recipients(submission: Submission, reporter: bool = True) -> list[Recipient]
 
 def _reporter(submission: Submission) -> Recipient | None:
     name = submission.contact_name
+    if submission.updates_by == UpdatesBy.SENDER:  # the system that sent it over Open311 tells them
+        return None
     if submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
         return Recipient(submission.contact_phone, name, True, "sms")
     if submission.updates_by == UpdatesBy.LETTER and submission.contact_address:
@@ -496,10 +513,10 @@ def _as_follower(change: str, submission: Submission) -> str:
     return f"You asked for updates on {submission.reference}. " + change.replace("your ", "the ", 1)
 
 
-def _change(submission: Submission, to: Status, by: StaffUser, text: str) -> list[Recipient]:
+def _change(submission: Submission, to: Status, by: By, text: str, **data) -> list[Recipient]:
     """Move the case to ``to`` with the council's words (if any), shown to the resident, and tell them."""
     previous = Status(submission.status)
-    _transition(submission, to, by, body=text, public=True)
+    _transition(submission, to, by, body=text, public=True, **data)
     submission.resident_replied_at = None
     change = CHANGES.get(to, "The status of your {noun} has changed.")
     if to == Status.IN_PROGRESS and previous in (Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN):
@@ -507,10 +524,10 @@ def _change(submission: Submission, to: Status, by: StaffUser, text: str) -> lis
     return tell(submission, change, text, NEXT_STEPS.get(to, ""))
 
 
-def update_case(submission: Submission, text: str, by: StaffUser, status: Status | None = None) -> list[Recipient]:
+def update_case(submission: Submission, text: str, by: By, status: Status | None = None, **data) -> list[Recipient]:
     """Publish an update for the resident and, in the same step, change the status (as FixMyStreet does). The
     resident sees it on check progress and, with everyone following the case, is sent it (by email, text message
-    or letter). Returns who was sent it."""
+    or letter). ``data`` goes on the case event. Returns who was sent it."""
     text = text.strip()
     current = Status(submission.status)
     if status is not None and status != current:
@@ -518,15 +535,15 @@ def update_case(submission: Submission, text: str, by: StaffUser, status: Status
             raise CaseError(f"Use '{status.label}' on the case page to do that")
         if status == Status.AWAITING_INFORMATION and not text:
             raise CaseError("Enter what you need to know from the resident")
-        told = _change(submission, status, by, text)
-        audit.record("case.status", submission, actor=by, old=current, new=status, emails=len(told))
+        told = _change(submission, status, by, text, **data)
+        _audit("case.status", submission, by, old=current, new=status, emails=len(told))
     else:
         if not text:
             raise CaseError("Enter an update for the resident, or choose a new status")
-        _event(submission, "public_update", by, text, public=True)
+        _event(submission, "public_update", by, text, public=True, **data)
         submission.resident_replied_at = None
         told = tell(submission, "There is an update on your {noun}.", text)
-        audit.record("case.public_update", submission, actor=by, emails=len(told))
+        _audit("case.public_update", submission, by, emails=len(told))
     db.session.commit()
     return told
 

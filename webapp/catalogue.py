@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -178,6 +178,11 @@ class Page:
         """Extra variables for the page's template."""
         return {}
 
+    def answer_unasked(self, answers: Answers) -> dict[str, Any] | None:
+        """What the page stores when a submission comes from another system (over Open311), with nobody to ask it:
+        None when it must be answered (from the request's fields, or as its attributes)."""
+        return None
+
     def attachments(self, stored: Mapping[str, Any]) -> list[Any]:
         """Files the stored answer holds (webapp.uploads.StoredPhoto), kept with the submission."""
         return []
@@ -201,6 +206,30 @@ class Page:
                 )
             )
         return rows
+
+
+@dataclass(frozen=True)
+class Open311Fill:
+    """How one page is answered from the fields every Open311 request has (``lat``, ``description``, ``email``):
+    ``data`` makes the page's form data from the request (a webapp.open311.intake.Request), and ``params`` names
+    the request's parameter behind each of the page's fields, for the errors sent back."""
+
+    data: Callable[[Any], dict[str, Any]]
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Open311:
+    """A service offered over Open311 GeoReport v2 (webapp/open311): one Open311 service per choice of the question
+    on its ``category`` page, whose value is the ``service_code``. Its other pages are answered by ``fill`` from
+    the request's own fields, or by themselves (Page.answer_unasked); the rest are the Open311 service's
+    attributes (``attribute[size]``), a field each, as the page asks it."""
+
+    category: str
+    fill: Mapping[str, Open311Fill]
+    # Per category, what the services list says of it; by default the service's summary, and no keywords.
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    keywords: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -324,6 +353,8 @@ class Service:
     cancellation: Callable[[Any], Cancellation] | None = None
     # Whether staff approve or reject each submission (webapp.reviews); None: they work it like any case.
     review: Review | None = None
+    # Whether other systems can send its requests over Open311, and how (webapp/open311); None: they cannot.
+    open311: Open311 | None = None
 
     def __post_init__(self) -> None:
         if self.classification not in CLASSIFICATIONS:
@@ -333,6 +364,13 @@ class Service:
         names = [page.name for page in self.pages]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.slug}: page names must be unique")
+        if self.open311 is not None:
+            # Open311 reads are public, and requests over it come with nobody to pay.
+            if self.sensitive or self.fee is not None:
+                raise ValueError(f"{self.slug}: only a free OFFICIAL service can be offered over Open311")
+            unknown = {self.open311.category, *self.open311.fill} - set(names)
+            if unknown:
+                raise ValueError(f"{self.slug}: Open311 names pages it does not have: {', '.join(sorted(unknown))}")
 
     def submitted_rows(self, answers: Answers, personal: bool) -> list[SummaryRow]:
         """What a submission's answers say, without "Change" links; only the pages free of personal data unless

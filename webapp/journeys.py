@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, session
 from sqlalchemy import select
@@ -233,7 +234,34 @@ def fee(service: Service, draft: Draft) -> Fee | None:
 
 
 def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
-    answers = answers_of(draft)
+    submission = file(
+        service,
+        answers_of(draft),
+        _actor(draft),
+        channel=draft.channel,
+        draft_id=draft.id,
+        agent_id=draft.agent_id,
+        privacy_told=privacy_told,
+    )
+    draft.submission_id = submission.id
+    return submission
+
+
+def file(
+    service: Service,
+    answers: Answers,
+    actor: lifecycle.Actor,
+    *,
+    channel: str,
+    draft_id: str | None = None,
+    agent_id: int | None = None,
+    privacy_told: bool = False,
+    **columns: Any,
+) -> Submission:
+    """File complete answers as a submission, in the caller's transaction: its record, its files, what the service
+    holds for it, and its first status (which routes it and sends the "received" message). From a journey's draft,
+    or from another system over Open311 (``columns``, over the record's: the client, its photos' links, and who
+    tells the reporter). Raises Incomplete when a page that applies is not answered; the caller commits."""
     missing = first_incomplete(service, answers)
     if missing is not None:
         raise Incomplete(missing)
@@ -242,13 +270,13 @@ def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
     record = service.record(stored)
     due = service.fee_for(stored)
     now: datetime = utcnow()
-    submission = Submission(
+    values = dict(
         reference=submissions.new_reference(service.reference_prefix),
-        draft_id=draft.id,
+        draft_id=draft_id,
         service_slug=service.slug,
         category=record.category,
-        channel=draft.channel,
-        agent_id=draft.agent_id,
+        channel=channel,
+        agent_id=agent_id,
         classification=service.classification,
         retain_until=now + service.retention,
         answers=stored.to_dict(),
@@ -270,6 +298,7 @@ def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
         status=Status.AWAITING_PAYMENT if due else Status.RECEIVED,
         created_at=now,
     )
+    submission = Submission(**(values | columns))
     db.session.add(submission)
     for page in pages:
         for photo in page.attachments(stored[page.name]):
@@ -278,8 +307,7 @@ def _file(draft: Draft, service: Service, privacy_told: bool) -> Submission:
         db.session.flush()
         service.hold(submission, stored)
     # A fee due: the submission waits for its payment, and reaches a queue (and sends its email) once paid.
-    lifecycle.open_submission(submission, _actor(draft), Status(submission.status))
-    draft.submission_id = submission.id
+    lifecycle.open_submission(submission, actor, Status(submission.status))
     return submission
 
 

@@ -21,7 +21,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from webapp import notifications, routing
 from webapp.catalogue import Answers
 from webapp.extensions import db
-from webapp.models import Attachment, CaseEvent, Payment, Role, StaffUser, Status, Submission, UpdatesBy, utcnow
+from webapp.models import (
+    ApiClient,
+    Attachment,
+    CaseEvent,
+    Payment,
+    Role,
+    StaffUser,
+    Status,
+    Submission,
+    UpdatesBy,
+    utcnow,
+)
 from webapp.money import format_pence
 from webapp.templating import govuk_date
 
@@ -39,6 +50,10 @@ class Actor:
     kind: ActorKind
     staff: StaffUser | None = None
     label: str = ""  # what the history says when there is no member of staff: "Payment provider"
+    client: ApiClient | None = None  # the system, for an API client (a back-office system over Open311)
+    # The client's own id for what it does (an Open311 update's update_id): the same update posted twice is
+    # recorded once (case_event has a unique index on client and reference).
+    reference: str | None = None
 
     @classmethod
     def resident(cls) -> Actor:
@@ -52,6 +67,10 @@ class Actor:
     def member_of_staff(cls, user: StaffUser) -> Actor:
         return cls(ActorKind.AGENT if user.role == Role.AGENT else ActorKind.STAFF, staff=user, label=user.name)
 
+    @classmethod
+    def api_client(cls, client: ApiClient, reference: str | None = None) -> Actor:
+        return cls(ActorKind.API_CLIENT, label=client.name, client=client, reference=reference)
+
     @property
     def staff_id(self) -> int | None:
         return self.staff.id if self.staff else None
@@ -61,10 +80,11 @@ class TransitionError(ValueError):
     """A move the table does not allow, or one that another request made first. The message is for people."""
 
 
-_STAFF = (ActorKind.STAFF,)
+# The team working a case: its members, in person, or through their back-office system over Open311.
+_STAFF = (ActorKind.STAFF, ActorKind.API_CLIENT)
 _SYSTEM = (ActorKind.SYSTEM,)
 _RESIDENT = (ActorKind.RESIDENT,)
-_STAFF_OR_RESIDENT = (ActorKind.STAFF, ActorKind.RESIDENT)
+_STAFF_OR_RESIDENT = (*_STAFF, ActorKind.RESIDENT)
 
 # From each status: the statuses it may move to, and who may make that move.
 TRANSITIONS: dict[Status, dict[Status, tuple[ActorKind, ...]]] = {
@@ -129,6 +149,8 @@ def _event(submission: Submission, kind: str, actor: Actor, body: str = "", publ
         kind=kind,
         actor_kind=actor.kind,
         actor_id=actor.staff_id,
+        api_client=actor.client,
+        client_reference=actor.reference,
         body=body,
         public=public,
         data=data,
@@ -241,6 +263,8 @@ def _received(submission: Submission, actor: Actor, previous: Status | None) -> 
     else:
         _event(submission, "routed", Actor.system("Routing rules"), decision.reason, **data)
     _service_hook(submission, "on_received")
+    if submission.updates_by == UpdatesBy.SENDER:
+        return
     if submission.contact_email:
         _tell_received(submission, "email", submission.contact_email)
     elif submission.updates_by == UpdatesBy.SMS and submission.contact_phone:

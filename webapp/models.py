@@ -89,10 +89,11 @@ class Channel(enum.StrEnum):
     ONLINE = "online"
     PHONE = "phone"  # the contact centre, for a caller
     FACE_TO_FACE = "face-to-face"  # a customer service centre, for a visitor
+    OPEN311 = "open311"  # another system (FixMyStreet, a back-office system) over Open311, with its API key
 
     @property
     def label(self) -> str:
-        return {"online": "Online", "phone": "Phone", "face-to-face": "Face to face"}[self.value]
+        return {"online": "Online", "phone": "Phone", "face-to-face": "Face to face", "open311": "Open311"}[self.value]
 
 
 ASSISTED_CHANNELS = (Channel.PHONE, Channel.FACE_TO_FACE)
@@ -106,6 +107,7 @@ class UpdatesBy(enum.StrEnum):
     PHONE = "phone"  # a call from the team
     LETTER = "letter"  # a letter to their address
     NONE = "none"  # anonymous: no updates
+    SENDER = "sender"  # sent over Open311: the system that sent it tells them (it reads the updates), not us
 
     @property
     def label(self) -> str:
@@ -118,6 +120,7 @@ UPDATES_LABELS = {
     UpdatesBy.PHONE: "Phone call",
     UpdatesBy.LETTER: "Letter",
     UpdatesBy.NONE: "No updates",
+    UpdatesBy.SENDER: "From the system that sent it",
 }
 
 
@@ -245,6 +248,8 @@ class Submission(db.Model):
     status: Mapped[str] = mapped_column(String(32), index=True)
     channel: Mapped[str] = mapped_column(String(16), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    # The system that sent it over Open311 (channel open311).
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id", ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
     # None until the submission is received: one waiting for payment is in no queue yet.
@@ -272,6 +277,9 @@ class Submission(db.Model):
     address: Mapped[str | None] = mapped_column(Text)
     # The address's Unique Property Reference Number, when the resident chose it from the council's gazetteer.
     uprn: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Photos the sender of an Open311 request holds, by their links (its media_url), one a line: staff and Open311
+    # readers follow the links; the photos are not fetched.
+    media_url: Mapped[str | None] = mapped_column(Text)
     # What it is about, in the service's words (webapp.catalogue.Record.description): the queue, the case and the
     # exports show it without reading the answers.
     description: Mapped[str] = mapped_column(Text, default="")
@@ -288,6 +296,7 @@ class Submission(db.Model):
     routing_rule: Mapped[RoutingRule | None] = relationship()
     assignee: Mapped[StaffUser | None] = relationship(foreign_keys=[assignee_id])
     agent: Mapped[StaffUser | None] = relationship(foreign_keys=[agent_id])
+    api_client: Mapped[ApiClient | None] = relationship()
     duplicate_of: Mapped[Submission | None] = relationship(remote_side="Submission.id")
     attachments: Mapped[list[Attachment]] = relationship(back_populates="submission", order_by="Attachment.id")
     events: Mapped[list[CaseEvent]] = relationship(back_populates="submission", order_by="CaseEvent.id")
@@ -301,6 +310,8 @@ class Submission(db.Model):
         Index("ix_submission_queue_updated", "queue_id", "updated_at", "id"),
         # Possible-duplicate look-ups: same service and category, recent.
         Index("ix_submission_service_category_created", "service_slug", "category", "created_at"),
+        # Open311 reads: a service's requests, newest first, within a date window.
+        Index("ix_submission_service_created", "service_slug", "created_at"),
     )
 
     @property
@@ -335,7 +346,8 @@ class Address(db.Model):
     postcode: Mapped[str] = mapped_column(String(10), index=True)  # normalised: "LS6 2AA"
     street: Mapped[str | None] = mapped_column(String(200))  # the street the address is on: "Cardigan Road"
     street_key: Mapped[str | None] = mapped_column(String(200), index=True)  # webapp.geo.street_key
-    latitude: Mapped[float | None] = mapped_column(Float)
+    # Indexed for the nearest address to a map position (a request over Open311 gives only that).
+    latitude: Mapped[float | None] = mapped_column(Float, index=True)
     longitude: Mapped[float | None] = mapped_column(Float)
 
     @property
@@ -472,11 +484,22 @@ class CaseEvent(db.Model):
     # Who did it: a resident, an agent, staff, the system (a payment, a scheduled job) or an API client.
     actor_kind: Mapped[str] = mapped_column(String(16), default="system")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    # The API client that made it (an update posted over Open311), and that update's id in the client's own system:
+    # the same update posted twice is recorded once.
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id", ondelete="SET NULL"))
+    client_reference: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="events")
     actor: Mapped[StaffUser | None] = relationship()
+    api_client: Mapped[ApiClient | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="event", order_by="Attachment.id")
+
+    __table_args__ = (
+        Index("uq_case_event_client_reference", "api_client_id", "client_reference", unique=True),
+        # Open311's public updates within a date window.
+        Index("ix_case_event_public_created", "public", "created_at"),
+    )
 
 
 class Follower(db.Model):
@@ -540,13 +563,15 @@ class AuditEvent(db.Model):
 
 
 class ApiClient(db.Model):
-    """A back-office system allowed to pull exports. Only a hash of its key is kept."""
+    """A system allowed to pull exports of its queues and, with ``open311``, to send requests and post updates
+    over Open311 (FixMyStreet, a highways back-office system). Only a hash of its key is kept."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     key_prefix: Mapped[str] = mapped_column(String(12), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    open311: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
