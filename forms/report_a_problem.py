@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -24,10 +26,10 @@ from forms._common import (
 )
 from forms._contact import NameForm, UpdatesPage, contact_record
 from forms._pages import PhotoPage, ReportCard, SimilarReportsPage
-from webapp import phones, submissions
-from webapp.catalogue import Answers, Page, Record, Service, SummaryRow, assisted, online
+from webapp import addresses, phones, submissions
+from webapp.catalogue import Answers, Open311, Open311Fill, Page, Record, Service, SummaryRow, assisted, online
 from webapp.exports import ExportColumn, answer, label_of, labels_of, latest_update, latest_update_at, photo_links
-from webapp.geo import street_key
+from webapp.geo import normalise_postcode, street_key
 from webapp.templating import govuk_date
 
 SLUG = "report-a-road-problem"
@@ -123,7 +125,8 @@ class DescriptionForm(FlaskForm):
         widget=GovCharacterCount(),
         description=(
             "Include anything that helps us find and fix it, like how big it is or if it is a danger. "
-            "Do not include personal information: people reporting a problem nearby may see the first line."
+            "Do not include personal information: we publish what you write, so others can see the problem is "
+            "reported."
         ),
         validators=[
             required("Enter a description of the problem"),
@@ -341,6 +344,83 @@ EXPORT_COLUMNS = (
 )
 
 
+# Over Open311 (webapp/open311): each category is a service; the pothole details are its attributes.
+_POSTCODE_AT_END = re.compile(r"[,\s]*([A-Za-z]{1,2}[0-9][0-9A-Za-z]?\s*[0-9][A-Za-z]{2})\s*$")
+
+
+def _number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def open311_location(request: Any) -> dict[str, str]:
+    """Where the problem is, from a request's map position or its ``address_string``: the street and area in the
+    address's own words ("12 Cardigan Road, Headingley"), else from the council's gazetteer, by the address nearest
+    the position (FixMyStreet sends only that) or at the postcode."""
+    found = dict(street="", area="", landmark="", postcode="", latitude=request.lat, longitude=request.long)
+    lat, lon = _number(request.lat), _number(request.long)
+    near = addresses.nearest(lat, lon) if lat is not None and lon is not None else None
+    text = request.address_string
+    found["landmark"] = text[:200]
+    match = _POSTCODE_AT_END.search(text)
+    postcode = normalise_postcode(match.group(1)) if match else None
+    if postcode:
+        found["postcode"] = postcode
+        text = text[: match.start()]
+        if near is None:
+            near = next((address for address in addresses.at_postcode(postcode) if address.street), None)
+            if near is not None and lat is None and lon is None:
+                found["latitude"], found["longitude"] = str(near.latitude or ""), str(near.longitude or "")
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if parts:
+        street = addresses.street_of([parts[0]]) or parts[0]
+        known = addresses.on_street(street) or near
+        area = parts[1] if len(parts) > 1 else (addresses.locality(known) if known else "")
+        found["street"], found["area"] = street[:200], area[:120]
+    elif near is not None:
+        found["street"], found["area"] = near.street or "", addresses.locality(near)
+    return found
+
+
+def open311_details(request: Any) -> dict[str, str]:
+    return {"name": request.name, "email": request.email, "phone": request.phone}
+
+
+WHERE = "address_string (or lat and long near a street in the council's gazetteer)"
+OPEN311 = Open311(
+    category="what-is-the-problem",
+    fill={
+        "where-is-it": Open311Fill(
+            open311_location,
+            {"street": WHERE, "area": WHERE, "landmark": "address_string", "postcode": "address_string"}
+            | {"latitude": "lat", "longitude": "long"},
+        ),
+        "describe-it": Open311Fill(lambda request: {"description": request.description}),
+        "get-updates": Open311Fill(lambda request: {"contact": "named" if request.email else "anonymous"}),
+        "your-details": Open311Fill(open311_details, {"name": "first_name and last_name"}),
+    },
+    descriptions={
+        "pothole": "A hole or a sunken or broken surface in a road.",
+        "damaged-pavement": "A broken, cracked, loose or uneven pavement or kerb.",
+        "street-light": "A street light that is out, flickering, on in the day, or damaged.",
+        "blocked-drain": "A road drain or gully that is blocked, or a road that is flooded.",
+        "fly-tipping": "Rubbish dumped on a street, pavement or verge.",
+    },
+    # FixMyStreet reads keywords as flags, split at commas ("private", "inactive", "staff" and "waste_only" mean
+    # something to it): none of these is one.
+    keywords={
+        "pothole": "pothole,road surface,hole,tarmac",
+        "damaged-pavement": "pavement,footpath,kerb,paving slab,trip hazard",
+        "street-light": "street light,lamp post,lighting",
+        "blocked-drain": "drain,gully,flooding,standing water",
+        "fly-tipping": "fly-tipping,dumped rubbish,waste",
+    },
+)
+
+
 SERVICE = Service(
     slug=SLUG,
     title="Report a pothole or other road problem",
@@ -394,6 +474,7 @@ SERVICE = Service(
     ),
     again_text="Report another problem",
     confirmation_title="Report sent",
+    open311=OPEN311,
     what_happens_next=(
         "We'll check your report and pass it to the team that deals with it. "
         "Most road problems are inspected within 5 working days; dangerous ones within 24 hours."

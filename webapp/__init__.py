@@ -57,6 +57,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     from webapp import cli, errors, security, staff_accounts
     from webapp.api import bp as api_bp
     from webapp.assisted import bp as assisted_bp
+    from webapp.open311 import bp as open311_bp
     from webapp.public import bp as public_bp
     from webapp.staff import bp as staff_bp
 
@@ -73,6 +74,8 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     app.register_blueprint(assisted_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    csrf.exempt(open311_bp)
+    app.register_blueprint(open311_bp)
     if app.config["PAYMENT_PROVIDER"] == "sandbox":
         from webapp.payments.sandbox_views import bp as sandbox_bp
 

@@ -147,6 +147,14 @@ class Config:
     # Content-Security-Policy, and the credit its licence asks for.
     MAP_TILE_URL = _env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
     MAP_ATTRIBUTION = _env("MAP_ATTRIBUTION", "© OpenStreetMap contributors")
+    # Open311 (docs/open311.md): the jurisdiction_id clients may send (empty: one jurisdiction, none needed); who to
+    # contact about the endpoint, and whether it is the "production" or a "test" one, as discovery says; and each
+    # key's rate limits (anyone without a key: by address).
+    OPEN311_JURISDICTION_ID = _env("OPEN311_JURISDICTION_ID", "")
+    OPEN311_CONTACT = _env("OPEN311_CONTACT", "email digital@example.gov.uk about this endpoint")
+    OPEN311_ENDPOINT_TYPE = _env("OPEN311_ENDPOINT_TYPE", "production")
+    RATELIMIT_OPEN311_READ = _env("RATELIMIT_OPEN311_READ", "120 per minute")
+    RATELIMIT_OPEN311_WRITE = _env("RATELIMIT_OPEN311_WRITE", "60 per minute")
 
 
 class DevelopmentConfig(Config):

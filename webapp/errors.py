@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.catalogue import NotPayable
 from webapp.journeys import SESSION_KEY, DraftMissing, Incomplete
+from webapp.open311 import formats
 from webapp.payments import PaymentUnavailable
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ def http_error(error: HTTPException):
     if request.path == "/api" or request.path.startswith("/api/"):
         # Machines get JSON in the API's error shape, even for paths and methods no view answers.
         return {"errors": [{"code": error.code, "description": error.description}]}, error.code
+    if request.path.startswith("/open311/"):
+        # Open311 clients get GeoReport v2's errors, in the format the path asks for.
+        return formats.errors(formats.format_of(request.path), error.code, (error.code, error.description))
     template = PAGES.get(error.code or 500)
     if template is None:
         return error

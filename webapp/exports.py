@@ -73,6 +73,7 @@ ROW_COLUMNS = [
     Submission.postcode,
     Submission.address,
     Submission.uprn,
+    Submission.media_url,
     Submission.latitude,
     Submission.longitude,
     Submission.description,
@@ -325,9 +326,11 @@ def export_values(row: Row, plan: Layout, extras: BatchExtras) -> list[Value]:
     values = row_values(row) + [None] * plan.extra
     if row.service_slug in plan.readers:
         update = extras.updates.get(row.id)
+        # Photos uploaded here (staff links), then the links an Open311 client sent with it.
+        linked = tuple(row.media_url.splitlines()) if row.media_url else ()
         item = ExportItem(
             row.answers or {},
-            extras.photos.get(row.id, ()),
+            extras.photos.get(row.id, ()) + linked,
             update[0] if update else None,
             update[1] if update else None,
         )

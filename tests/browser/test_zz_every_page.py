@@ -31,6 +31,13 @@ pytestmark = pytest.mark.browser
 NOT_PAGES = {
     "api.export_csv": "a file for back-office systems",
     "api.export_jsonl": "a file for back-office systems",
+    "open311.discovery": "XML or JSON for Open311 clients (tests/test_open311.py)",
+    "open311.service_list": "XML or JSON for Open311 clients (tests/test_open311.py)",
+    "open311.service_definition": "XML or JSON for Open311 clients (tests/test_open311.py)",
+    "open311.request_list": "XML or JSON for Open311 clients (tests/test_open311.py)",
+    "open311.one_request": "XML or JSON for Open311 clients (tests/test_open311.py)",
+    "open311.token": "XML or JSON for Open311 clients (tests/test_open311.py)",
+    "open311.update_list": "XML or JSON for Open311 clients (tests/test_open311.py)",
     "public.assets": "GOV.UK Frontend's files",
     "static": "our scripts",
     "public.healthz": "JSON for the load balancer",

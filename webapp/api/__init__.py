@@ -1,4 +1,5 @@
-"""The machine API for back-office systems, under /api: exports of queues, with API keys.
+"""The machine API for back-office systems, under /api: exports of queues, with API keys. The same keys work for
+Open311 (webapp/open311), for a client given that permission.
 
 A key looks like ``ctw_<prefix>_<secret>``. Only the prefix (to find the client) and a SHA-256 hash of the
 whole key are stored; the key itself is shown once, when the client is created."""
@@ -37,15 +38,16 @@ def _new_prefix() -> str:
             return prefix
 
 
-def create_client(name: str, queue_slugs: Sequence[str]) -> tuple[ApiClient, str]:
-    """A new client allowed to export the given queues, and its key (which is not kept). Commits."""
+def create_client(name: str, queue_slugs: Sequence[str], open311: bool = False) -> tuple[ApiClient, str]:
+    """A new client allowed to export the given queues and, with ``open311``, to send requests over Open311 and
+    post updates on the requests of those queues (and on its own); and its key, which is not kept. Commits."""
     name = name.strip()
     if not name:
         raise ApiKeyError("Give the client a name")
     if db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None:
         raise ApiKeyError(f"There is already an API client called {name}")
-    if not queue_slugs:
-        raise ApiKeyError("Give at least one queue the client may export, with --queue SLUG")
+    if not queue_slugs and not open311:
+        raise ApiKeyError("Give at least one queue the client may export, with --queue SLUG, or --open311")
     queues = list(db.session.scalars(select(Queue).where(Queue.slug.in_(queue_slugs))))
     missing = sorted(set(queue_slugs) - {queue.slug for queue in queues})
     if missing:
@@ -53,7 +55,7 @@ def create_client(name: str, queue_slugs: Sequence[str]) -> tuple[ApiClient, str
         raise ApiKeyError(f"No queue called {', '.join(missing)}. The queues are: {known}")
     prefix = _new_prefix()
     key = f"{KEY_START}{prefix}_{secrets.token_urlsafe(32)}"
-    client = ApiClient(name=name, key_prefix=prefix, key_hash=hash_key(key), queues=queues)
+    client = ApiClient(name=name, key_prefix=prefix, key_hash=hash_key(key), queues=queues, open311=open311)
     db.session.add(client)
     db.session.commit()
     return client, key
