@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
@@ -110,8 +110,19 @@ class SimilarReportsPage(Page):
     fingerprint: Callable[[Answers], str] = lambda answers: ""
     describe: Callable[[Any], ReportCard] = plain_card
 
+    def found(self, answers: Answers) -> list[Any]:
+        """The open reports like this one, looked up once a request for a category and place: the engine asks
+        whether the page applies again and again as it works out a journey's pages."""
+        if not has_request_context():
+            return self.find(answers)
+        cache = request.environ.setdefault("similar_reports", {})
+        key = (self.name, self.fingerprint(answers))
+        if key not in cache:
+            cache[key] = self.find(answers)
+        return cache[key]
+
     def cards(self, answers: Answers) -> list[ReportCard]:
-        return [self.describe(similar) for similar in self.find(answers)]
+        return [self.describe(similar) for similar in self.found(answers)]
 
     def card(self, answers: Answers, reference: str) -> ReportCard | None:
         """The card of one of the reports this draft finds; None when the draft no longer finds it."""
@@ -123,7 +134,7 @@ class SimilarReportsPage(Page):
         return next((photo for photo in photos if photo.stored_id == stored_id), None)
 
     def applies(self, answers: Answers) -> bool:
-        return bool(self.find(answers))
+        return bool(self.found(answers))
 
     def is_complete(self, answers: Answers) -> bool:
         stored = answers.get(self.name)

@@ -884,3 +884,10 @@ def test_queue_exports_carry_the_clients_photo_links(app_ctx, open311_key):
     assert row["photo_url"] == " ".join(links)
     # Reads give the first, as GeoReport v2 has one media_url a request.
     assert listed(app_ctx)[0]["media_url"] == links[0]
+
+
+def test_an_updates_photo_link_is_read_back(app_ctx, back_office_key):
+    submission = report()
+    photo = "https://confirm.example/jobs/77/after.jpeg"
+    assert post_update(app_ctx, back_office_key, submission, media_url=photo).status_code == 200
+    assert updates(app_ctx)[0]["media_url"] == photo

@@ -7,7 +7,7 @@ Each read is one indexed query, bounded: a date window of at most 90 days (the l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -78,10 +78,37 @@ def _statuses(args: Mapping[str, str]) -> tuple[Status, ...]:
     return tuple(status for status in statuses.PUBLIC if not asked or statuses.open_or_closed(status) in asked)
 
 
+# What a request shows, read as plain rows: no ORM objects, and not the answers (the largest column).
+READ = (
+    Submission.id,
+    Submission.reference,
+    Submission.status,
+    Submission.category,
+    Submission.description,
+    Submission.created_at,
+    Submission.updated_at,
+    Submission.street,
+    Submission.area,
+    Submission.postcode,
+    Submission.latitude,
+    Submission.longitude,
+    Submission.media_url,
+    Queue.name.label("queue_name"),
+    # The latest public update's words: a look-up by the case event's submission index, row by row.
+    select(CaseEvent.body)
+    .where(CaseEvent.submission_id == Submission.id, CaseEvent.public)
+    .order_by(CaseEvent.id.desc())
+    .limit(1)
+    .correlate(Submission)
+    .scalar_subquery()
+    .label("status_notes"),
+)
+
+
 def _public(offered: Mapping[str, services.Offered]) -> Select:
     slugs = sorted({item.service.slug for item in offered.values()})
     return (
-        select(Submission, Queue.name)
+        select(*READ)
         .outerjoin(Queue, Queue.id == Submission.queue_id)
         .where(Submission.service_slug.in_(slugs), Submission.category.in_(list(offered)))
     )
@@ -123,35 +150,26 @@ def find_request(reference: str) -> dict[str, Any]:
     return _described([row], offered)[0]
 
 
-def _latest_public(ids: Iterable[int]) -> dict[int, CaseEvent]:
-    latest: dict[int, CaseEvent] = {}
-    query = select(CaseEvent).where(CaseEvent.submission_id.in_(list(ids)), CaseEvent.public).order_by(CaseEvent.id)
-    for event in db.session.scalars(query):
-        latest[event.submission_id] = event
-    return latest
-
-
 def _described(rows: list[Any], offered: Mapping[str, services.Offered]) -> list[dict[str, Any]]:
-    notes = _latest_public(submission.id for submission, _ in rows) if rows else {}
     return [
         {
-            "service_request_id": submission.reference,
-            "status": statuses.open_or_closed(submission.status),
-            "status_notes": notes[submission.id].body if submission.id in notes else "",
-            "service_name": offered[submission.category].name,
-            "service_code": submission.category,
-            "description": submission.description,
-            "agency_responsible": queue_name or "",
+            "service_request_id": row.reference,
+            "status": statuses.open_or_closed(row.status),
+            "status_notes": row.status_notes or "",
+            "service_name": offered[row.category].name,
+            "service_code": row.category,
+            "description": row.description,
+            "agency_responsible": row.queue_name or "",
             "service_notice": "",
-            "requested_datetime": w3c(submission.created_at),
-            "updated_datetime": w3c(submission.updated_at),
-            "address": ", ".join(part for part in (submission.street, submission.area) if part),
-            "zipcode": submission.postcode or "",
-            "lat": submission.latitude if submission.latitude is not None else "",
-            "long": submission.longitude if submission.longitude is not None else "",
-            "media_url": (submission.media_url or "").split("\n")[0],
+            "requested_datetime": w3c(row.created_at),
+            "updated_datetime": w3c(row.updated_at),
+            "address": ", ".join(part for part in (row.street, row.area) if part),
+            "zipcode": row.postcode or "",
+            "lat": row.latitude if row.latitude is not None else "",
+            "long": row.longitude if row.longitude is not None else "",
+            "media_url": (row.media_url or "").split("\n")[0],
         }
-        for submission, queue_name in rows
+        for row in rows
     ]
 
 
@@ -162,7 +180,15 @@ def find_updates(args: Mapping[str, str]) -> list[dict[str, Any]]:
     offered = services.offered()
     slugs = sorted({item.service.slug for item in offered.values()})
     rows = db.session.execute(
-        select(CaseEvent, Submission.reference, Submission.status)
+        select(
+            CaseEvent.id,
+            CaseEvent.submission_id,
+            CaseEvent.body,
+            CaseEvent.data,
+            CaseEvent.created_at,
+            Submission.reference,
+            Submission.status,
+        )
         .join(Submission, Submission.id == CaseEvent.submission_id)
         .where(
             CaseEvent.public,
@@ -175,17 +201,17 @@ def find_updates(args: Mapping[str, str]) -> list[dict[str, Any]]:
         .order_by(CaseEvent.created_at, CaseEvent.id)
         .limit(LIMIT)
     ).all()
-    after = _statuses_after({event.submission_id: status for event, _, status in rows})
+    after = _statuses_after({row.submission_id: row.status for row in rows})
     return [
         {
-            "update_id": str(event.id),
-            "service_request_id": reference,
-            "status": statuses.extended(after[event.id], (event.data or {}).get("open311_status")),
-            "updated_datetime": w3c(event.created_at),
-            "description": event.body,
-            "media_url": "",
+            "update_id": str(row.id),
+            "service_request_id": row.reference,
+            "status": statuses.extended(after[row.id], (row.data or {}).get("open311_status")),
+            "updated_datetime": w3c(row.created_at),
+            "description": row.body,
+            "media_url": ((row.data or {}).get("media_url") or [""])[0],
         }
-        for event, reference, _ in rows
+        for row in rows
     ]
 
 

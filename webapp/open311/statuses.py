@@ -46,8 +46,11 @@ INCOMING: dict[str, Status] = {
 }
 
 
+_SIDE = {status.value: "closed" if status in CLOSED else "open" for status in Status}
+
+
 def open_or_closed(status: str) -> str:
-    return "closed" if Status(status) in CLOSED else "open"
+    return _SIDE[status]
 
 
 def extended(status: str, posted: str | None = None) -> str:
