@@ -69,10 +69,12 @@ class PhotoPage(Page):
 
     def answer_unasked(self, answers: Answers) -> dict[str, Any]:
         # Another system sends links to its photos (Open311's media_url), kept with the submission: none uploaded.
-        return {"photo": None}
+        return {"photo": None, "elsewhere": True}
 
     def summary(self, stored: Mapping[str, Any]) -> list[SummaryRow]:
         photo = stored.get("photo")
+        if photo is None and stored.get("elsewhere"):
+            return [SummaryRow("Photo", "None uploaded here (the system that sent it may link to photos)", None)]
         return [SummaryRow("Photo", photo["filename"] if photo else "Not added", self.name)]
 
     def context(self, answers: Answers) -> dict[str, Any]:

@@ -252,7 +252,7 @@ def test_staff_see_an_open311_report_in_their_queue_with_its_client(app_ctx, ope
     assert "From the system that sent it" in page.text
     photo = page.soup.find("a", string="Photo 1 (opens in new tab)")
     assert photo["href"] == "https://fixmystreet.example/photo/1.jpeg"
-    assert "by FixMyStreet (Open311)" in page.text
+    assert "by FixMyStreet, over Open311" in page.text
 
 
 def test_a_street_light_needs_no_attributes_and_goes_to_street_lighting(app_ctx, open311_key):

@@ -67,12 +67,13 @@ def check_case(page: Page, reference: str) -> None:
     expect(page).to_have_title(f"{reference} - {COUNCIL}")
     expect(answer(page, "Channel")).to_have_text("Open311, from FixMyStreet")
     expect(answer(page, "Updates by")).to_have_text("From the system that sent it")
+    expect(answer(page, "Photo")).to_contain_text("None uploaded here")
     expect(page.locator("h1 .govuk-tag")).to_have_text("In progress")
     photo = page.get_by_role("link", name="Photo 1 (opens in new tab)")
     expect(photo).to_have_attribute("href", "https://www.fixmystreet.com/photo/4321.0.full.jpeg")
-    expect(page.locator(".app-history")).to_contain_text("by Confirm (Highways) (Open311)")
+    expect(page.locator(".app-history")).to_contain_text("by Confirm (Highways), over Open311")
     expect(page.locator(".app-history")).to_contain_text("A crew will fill it on Tuesday.")
-    expect(page.locator(".app-history")).to_contain_text("by FixMyStreet (Open311)")
+    expect(page.locator(".app-history")).to_contain_text("by FixMyStreet, over Open311")
 
 
 def test_a_caseworker_sees_a_report_sent_over_open311(
