@@ -357,12 +357,17 @@ def test_the_same_rules_as_the_website_reach_the_same_queue(app_ctx, open311_key
 # Reading requests -------------------------------------------------------------------------------------
 
 
-def listed(app, fmt: str = "json", **params) -> list[dict]:
-    response = get(app, f"requests.{fmt}", **params)
+def read(app, path: str, member: str, fmt: str, **params) -> list[dict]:
+    """A list answer's members, as dicts of their fields, from either format."""
+    response = get(app, f"{path}.{fmt}", **params)
     assert response.status_code == 200, response.get_data(as_text=True)
     if fmt == "json":
         return json_of(response)
-    return [{child.tag: child.text or "" for child in request} for request in xml_of(response).findall("request")]
+    return [{child.tag: child.text or "" for child in item} for item in xml_of(response).findall(member)]
+
+
+def listed(app, fmt: str = "json", **params) -> list[dict]:
+    return read(app, "requests", "request", fmt, **params)
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
@@ -490,11 +495,7 @@ def test_at_most_the_limit_newest_first(app_ctx, monkeypatch):
 
 
 def updates(app, fmt: str = "json", **params) -> list[dict]:
-    response = get(app, f"servicerequestupdates.{fmt}", **params)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    if fmt == "json":
-        return json_of(response)
-    return [{child.tag: child.text or "" for child in update} for update in xml_of(response).findall("request_update")]
+    return read(app, "servicerequestupdates", "request_update", fmt, **params)
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
