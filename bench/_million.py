@@ -67,6 +67,22 @@ def ensure_database(url: URL, fresh: bool) -> None:
     admin.dispose()
 
 
+def set_up(caseworker_email: str, password: str) -> None:
+    """In an app context: the schema, the queues and routing rules, and the Highways caseworker the rows assign."""
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from webapp import routing, staff_accounts
+    from webapp.extensions import db
+    from webapp.models import Role, StaffUser
+
+    upgrade()
+    routing.load_seed()
+    if not db.session.scalar(select(StaffUser).where(StaffUser.email == caseworker_email)):
+        staff_accounts.create_staff(caseworker_email, "Bench Caseworker", password, Role.CASEWORKER, ["highways"])
+    db.session.commit()
+
+
 def fill(session, n: int, caseworker_email: str) -> float | None:
     """N submissions, unless the table holds exactly N. Returns the seconds taken, or None if the rows were kept."""
     have = session.scalar(text("SELECT count(*) FROM submission"))

@@ -26,14 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 
 from bench import _million
-from webapp import addresses, api, create_app, routing, staff_accounts
+from webapp import addresses, api, create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db
-from webapp.models import Role, StaffUser
 
 EMAIL, PASSWORD, WARM_UP, BASE = "caseworker@bench.example", "bench-caseworker-pw", 3, "/open311/v2/"
 CLIENT = "Bench FixMyStreet"
@@ -89,11 +87,7 @@ def add_updates() -> float | None:
 def prepare(app: Flask, rows: int) -> tuple[float | None, float | None, str]:
     """Schema, routing, the caseworker, the rows, the updates, the gazetteer and an Open311 client; its key."""
     with app.app_context():
-        upgrade()
-        routing.load_seed()
-        if not db.session.scalar(select(StaffUser).where(StaffUser.email == EMAIL)):
-            staff_accounts.create_staff(EMAIL, "Bench Caseworker", PASSWORD, Role.CASEWORKER, ["highways"])
-        db.session.commit()
+        _million.set_up(EMAIL, PASSWORD)
         if posted := forget_posts():
             print(f"deleted {posted:,} submissions POSTed by an earlier run")
         created = _million.fill(db.session, rows, EMAIL)

@@ -30,14 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import event, select, text
 
 from bench import _million
-from webapp import cases, create_app, routing, staff_accounts
+from webapp import cases, create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db
-from webapp.models import Queue, Role, StaffUser
+from webapp.models import Queue, StaffUser
 
 EMAIL, PASSWORD, WARM_UP, QUEUE_URL = "caseworker@bench.example", "bench-caseworker-pw", 3, "/staff/queues/highways"
 FILTERS, FILTER_QUERY = cases.QueueFilter(("in_progress",), "pothole"), "?status=in_progress&category=pothole"
@@ -53,11 +52,7 @@ def build_app(url: str) -> Flask:
 def prepare(app: Flask, rows: int) -> float | None:
     """Schema, routing, the caseworker, the rows. Returns the seconds the rows took, None if kept."""
     with app.app_context():
-        upgrade()
-        routing.load_seed()
-        if not db.session.scalar(select(StaffUser).where(StaffUser.email == EMAIL)):
-            staff_accounts.create_staff(EMAIL, "Bench Caseworker", PASSWORD, Role.CASEWORKER, ["highways"])
-        db.session.commit()
+        _million.set_up(EMAIL, PASSWORD)
         return _million.fill(db.session, rows, EMAIL)
 
 
