@@ -58,8 +58,12 @@ format: $(VENV)/.dev ## Format the code with ruff
 test: setup $(VENV)/.dev lint ## The whole suite (set TEST_DATABASE_URL to run the database tests on PostgreSQL too)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup $(VENV)/.dev ## Print the in-process time of every page of the journeys
+bench: setup $(VENV)/.dev ## Print the in-process time of every page of the journeys, and how to run the other benches
 	$(PY) bench/pages.py
+	$(PY) bench/routing.py
+	@echo "Over a million submissions, each in a PostgreSQL database of its own (created if missing; never 'test'):"
+	@echo "  $(PY) bench/queues.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_queues"
+	@echo "  $(PY) bench/open311.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_open311"
 
 clean: ## Remove the venv, node_modules and built assets
 	rm -rf $(VENV) node_modules static/govuk

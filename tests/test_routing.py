@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import event, select
 
 from webapp import routing
 from webapp.extensions import db
-from webapp.models import Queue, RoutingRule
+from webapp.models import Queue, RoutingRule, RoutingVersion
 
 SEED = json.loads(routing.SEED_FILE.read_text())
 
@@ -95,3 +96,71 @@ def test_loading_the_seed_twice_changes_nothing(app_ctx):
     routing.load_seed()
     db.session.commit()
     assert (db.session.query(RoutingRule).count(), db.session.query(Queue).count()) == before
+
+
+# The rules held in memory -------------------------------------------------------------------------------
+
+
+def version() -> int:
+    return db.session.scalar(select(RoutingVersion.version))
+
+
+def test_the_database_raises_the_version_whenever_a_rule_or_a_queue_changes(app_ctx):
+    start = version()
+    rule = add_rule("Graffiti to Environmental Services", "environmental-services", category="graffiti")
+    assert version() > start
+    after_insert = version()
+    rule.area = "headingley"
+    db.session.commit()
+    assert version() > after_insert
+    after_update = version()
+    db.session.query(Queue).filter_by(slug="waste").update({"name": "Waste and Recycling"})
+    db.session.commit()
+    assert version() > after_update
+    after_queue = version()
+    db.session.delete(rule)
+    db.session.commit()
+    assert version() > after_queue
+
+
+def test_a_batch_of_decisions_reads_the_version_once_and_the_rules_not_at_all(app_ctx):
+    routing.route("report-a-road-problem", "pothole", None)  # compiled
+    db.session.commit()
+    statements: list[str] = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(100):
+            assert routing.route("report-a-road-problem", "street-light", "Headingley").queue_slug == "street-lighting"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 1 and "routing_version" in statements[0]
+
+
+def test_a_change_made_by_another_process_is_seen_at_the_next_transaction(app_ctx):
+    """Another connection (another web worker, an admin's change) changes the rules: this process, holding them in
+    memory, routes by the new ones from its next transaction."""
+    assert routing.route("report-a-road-problem", "pothole", None).queue_slug == "highways"
+    db.session.commit()
+    with db.engine.connect() as other:
+        parking = other.scalar(select(Queue.id).where(Queue.slug == "parking"))
+        other.execute(
+            RoutingRule.__table__.update().where(RoutingRule.name == "Potholes to Highways").values(queue_id=parking)
+        )
+        other.execute(
+            RoutingRule.__table__.insert().values(
+                name="Graffiti to Parking", category="graffiti", queue_id=parking, active=True
+            )
+        )
+        other.commit()
+    decision = routing.route("report-a-road-problem", "pothole", None)
+    assert (decision.queue_slug, decision.queue.slug) == ("parking", "parking")
+    assert routing.route("report-a-road-problem", "graffiti", None).rule_name == "Graffiti to Parking"
+
+
+def test_without_the_version_row_every_transaction_reads_the_rules_afresh(app_ctx):
+    db.session.query(RoutingVersion).delete()
+    db.session.commit()
+    assert routing.route("report-a-road-problem", "pothole", None).queue_slug == "highways"
+    add_rule("Potholes to Waste", "waste", service_slug="report-a-road-problem", category="pothole", area="x")
+    assert routing.route("report-a-road-problem", "pothole", "X").queue_slug == "waste"

@@ -257,7 +257,7 @@ def _received(submission: Submission, actor: Actor, previous: Status | None) -> 
     """The submission reaches its queue, by the routing rules, and the resident is told."""
     decision = routing.route(submission.service_slug, submission.category, submission.area)
     submission.queue, submission.routing_rule = decision.queue, decision.rule
-    data = {"queue": decision.queue.slug, "rule": decision.rule.name if decision.rule else None}
+    data = {"queue": decision.queue_slug, "rule": decision.rule_name}
     if previous is None:
         _event(submission, "submitted", actor, decision.reason, **data)
     else:

@@ -200,6 +200,17 @@ class RoutingRule(db.Model):
     queue: Mapped[Queue] = relationship()
 
 
+class RoutingVersion(db.Model):
+    """One row: a number the database itself raises whenever a routing rule or a queue changes (triggers, migration
+    0012), so that every process can tell cheaply when the rules it holds in memory (webapp.routing) are out of
+    date."""
+
+    __tablename__ = "routing_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class Call(db.Model):
     """A caller on the phone, or a visitor at a customer service centre, whom an agent is helping. An agent may hold
     several at once; each call keeps its own drafts, one per service, so two callers' answers never mix."""

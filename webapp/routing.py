@@ -1,5 +1,9 @@
 """Which queue a submission goes to. Rules are data (the routing_rule table, seeded from
-webapp/data/routing.json); the most specific matching rule wins; no match goes to Triage."""
+webapp/data/routing.json); the most specific matching rule wins; no match goes to Triage.
+
+Each process holds the active rules in memory, by the exact (service, category, area) each names, and compiles
+them again when the database's routing version moves: triggers raise it whenever a rule or a queue changes, from
+whichever process (migration 0012). A decision is eight dictionary look-ups."""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.geo import area_key
-from webapp.models import Queue, RoutingRule
+from webapp.models import Queue, RoutingRule, RoutingVersion
 
 SEED_FILE = Path(__file__).parent / "data" / "routing.json"
 TRIAGE = "triage"
@@ -19,32 +24,111 @@ TRIAGE = "triage"
 
 @dataclass(frozen=True)
 class Decision:
-    queue: Queue
-    rule: RoutingRule | None  # None: no rule matched, so Triage
+    """Where a submission goes: its queue, and the rule that chose it (None: no rule matched, so Triage). The ids and
+    names are the rules' own, held in memory; ``queue`` and ``rule`` are the rows, from the session."""
+
+    queue_id: int
+    queue_slug: str
+    rule_id: int | None = None
+    rule_name: str | None = None
+
+    @property
+    def queue(self) -> Queue:
+        return db.session.get(Queue, self.queue_id)
+
+    @property
+    def rule(self) -> RoutingRule | None:
+        return db.session.get(RoutingRule, self.rule_id) if self.rule_id is not None else None
 
     @property
     def reason(self) -> str:
-        return f"Matched rule '{self.rule.name}'" if self.rule else "No routing rule matched: sent to Triage"
+        return (
+            f"Matched rule '{self.rule_name}'"
+            if self.rule_id is not None
+            else "No routing rule matched: sent to Triage"
+        )
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: int
+    name: str
+    queue_id: int
+    queue_slug: str
+    specificity: int  # how many of service, category and area it names: the most specific match wins
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The active rules at one version, by the exact (service, category, area) each names (None: any): a decision
+    looks up the eight keys a submission can match, in memory."""
+
+    version: int | None
+    by_key: dict[tuple[str | None, str | None, str | None], CompiledRule]
+    triage: tuple[int, str] | None  # the Triage queue's id and slug, if it exists
+
+    def decide(self, service_slug: str, category: str | None, area: str | None) -> CompiledRule | None:
+        best: CompiledRule | None = None
+        for service_key in (service_slug, None):
+            for category_key in (category, None) if category is not None else (None,):
+                for area_key_ in (area, None) if area is not None else (None,):
+                    rule = self.by_key.get((service_key, category_key, area_key_))
+                    if rule is not None and (
+                        best is None or (rule.specificity, -rule.id) > (best.specificity, -best.id)
+                    ):
+                        best = rule
+        return best
 
 
 def specificity(rule: RoutingRule) -> int:
     return sum(value is not None for value in (rule.service_slug, rule.category, rule.area))
 
 
+def _compile(version: int | None) -> Rules:
+    by_key: dict[tuple[str | None, str | None, str | None], CompiledRule] = {}
+    rows = db.session.execute(
+        select(RoutingRule, Queue.slug)
+        .join(Queue, Queue.id == RoutingRule.queue_id)
+        .where(RoutingRule.active.is_(True))
+        .order_by(RoutingRule.id)
+    )
+    for rule, queue_slug in rows:
+        # The oldest rule for a key wins a tie: rows come oldest first, so a later one for the same key is ignored.
+        key = (rule.service_slug, rule.category, rule.area)
+        by_key.setdefault(key, CompiledRule(rule.id, rule.name, rule.queue_id, queue_slug, specificity(rule)))
+    triage = db.session.execute(select(Queue.id, Queue.slug).where(Queue.slug == TRIAGE)).first()
+    return Rules(version, by_key, tuple(triage) if triage else None)
+
+
+def rules() -> Rules:
+    """The rules, held in memory by the app and compiled again when their version in the database has moved (any
+    process may change them: triggers raise the version). The version is read once a transaction, so a batch of
+    decisions costs one small query, and a decision sees the rules as its transaction does."""
+    session = db.session()
+    held: Rules | None = current_app.extensions.get("routing_rules")
+    if (
+        held is not None
+        and held.version is not None
+        and session.info.get("routing_checked_in") is session.get_transaction()
+    ):
+        return held
+    version = session.scalar(select(RoutingVersion.version).where(RoutingVersion.id == 1))
+    if held is None or version is None or held.version != version:
+        held = _compile(version)
+        current_app.extensions["routing_rules"] = held
+    session.info["routing_checked_in"] = session.get_transaction()
+    return held
+
+
 def route(service_slug: str, category: str | None, area: str | None) -> Decision:
-    area = area_key(area)
-    candidates = db.session.scalars(
-        select(RoutingRule).where(
-            RoutingRule.active.is_(True),
-            or_(RoutingRule.service_slug.is_(None), RoutingRule.service_slug == service_slug),
-            or_(RoutingRule.category.is_(None), RoutingRule.category == category),
-            or_(RoutingRule.area.is_(None), RoutingRule.area == area),
-        )
-    ).all()
-    if candidates:
-        best = min(candidates, key=lambda rule: (-specificity(rule), rule.id))
-        return Decision(best.queue, best)
-    return Decision(triage_queue(), None)
+    held = rules()
+    best = held.decide(service_slug, category, area_key(area))
+    if best is not None:
+        return Decision(best.queue_id, best.queue_slug, best.id, best.name)
+    if held.triage is not None:
+        return Decision(*held.triage)
+    queue = triage_queue()
+    return Decision(queue.id, queue.slug)
 
 
 def triage_queue() -> Queue:
@@ -59,6 +143,8 @@ def triage_queue() -> Queue:
 def load_seed(path: Path = SEED_FILE) -> tuple[int, int]:
     """Create or update the queues and rules in the seed file (by slug and by name). Returns the counts."""
     data = json.loads(path.read_text())
+    if db.session.get(RoutingVersion, 1) is None:  # a database emptied table by table (the tests) has lost it
+        db.session.add(RoutingVersion(id=1, version=1))
     queues = {queue.slug: queue for queue in db.session.scalars(select(Queue))}
     for item in data["queues"]:
         queue = queues.get(item["slug"]) or Queue(slug=item["slug"])
