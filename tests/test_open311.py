@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from tests import fixmystreet_client as fms
 from tests.factories import create_staff, create_submission, load_addresses
 from tests.staff_helpers import sign_in
+from tests.test_exports import export
 from webapp import api, cases
 from webapp.extensions import db
 from webapp.models import AuditEvent, CaseEvent, Follower, Notification, Status, Submission, UpdatesBy, utcnow
@@ -877,9 +878,7 @@ def test_queue_exports_carry_the_clients_photo_links(app_ctx, open311_key):
     links = ["https://fixmystreet.example/photo/1.jpeg", "https://fixmystreet.example/photo/2.jpeg"]
     submission = send(app_ctx, open311_key, media_url=links)
     key = api.create_client("Asset system", ["highways"])[1]
-    response = app_ctx.test_client().get(
-        "/api/queues/highways/export.jsonl", headers={"Authorization": f"Bearer {key}"}
-    )
+    response = export(app_ctx, key, "/api/queues/highways/export.jsonl")
     (row,) = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
     assert row["reference"] == submission.reference and row["channel"] == "open311"
     assert row["photo_url"] == " ".join(links)

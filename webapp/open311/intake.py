@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from webapp import journeys, lifecycle
-from webapp.catalogue import SKIPPED_FIELDS, Answers, Page, Unavailable
+from webapp.catalogue import SKIPPED_FIELDS, Answers, Unavailable
 from webapp.extensions import db
 from webapp.models import ApiClient, Channel, Submission, UpdatesBy
 from webapp.open311 import services
@@ -92,7 +92,7 @@ def check_lengths(form: MultiDict) -> None:
             raise Problem(400, f"{key}: this is too long ({len(value):,} characters; at most {FIELD_LENGTH:,})")
 
 
-def _messages(page: Page, form: Any, param: Any) -> list[tuple[int, str]]:
+def _messages(form: Any, param: Any) -> list[tuple[int, str]]:
     found = []
     for name, messages in form.errors.items():
         if name in SKIPPED_FIELDS:
@@ -120,9 +120,9 @@ def answers_for(item: services.Offered, request: Request) -> Answers:
                 continue
             data, param = fill.data(request), lambda name, fill=fill: fill.params.get(name, name)
         else:
-            unasked = page.answer_unasked(answers)
             if not page.applies(answers):
                 continue
+            unasked = page.answer_unasked(answers)
             if unasked is not None:
                 stored[page.name] = unasked
                 continue
@@ -131,7 +131,7 @@ def answers_for(item: services.Offered, request: Request) -> Answers:
         if form.validate():
             stored[page.name] = page.save(form, answers)
         else:
-            problems.extend(_messages(page, form, param))
+            problems.extend(_messages(form, param))
     if problems:
         raise Problem(*problems)
     return Answers(stored, services.CONTEXT)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 
 from webapp.extensions import db
 from webapp.models import CaseEvent, Queue, Status, Submission, utcnow
@@ -23,7 +23,6 @@ from webapp.submissions import normalise_reference
 
 WINDOW = timedelta(days=90)
 LIMIT = 1000
-IDS_LIMIT = LIMIT
 
 
 @dataclass(frozen=True)
@@ -105,24 +104,38 @@ READ = (
 )
 
 
-def _public(offered: Mapping[str, services.Offered]) -> Select:
+def shown(offered: Mapping[str, services.Offered]) -> tuple[ColumnElement[bool], ...]:
+    """What Open311 shows of the submissions: the offered services' categories, in a public status."""
     slugs = sorted({item.service.slug for item in offered.values()})
     return (
-        select(*READ)
-        .outerjoin(Queue, Queue.id == Submission.queue_id)
-        .where(Submission.service_slug.in_(slugs), Submission.category.in_(list(offered)))
+        Submission.service_slug.in_(slugs),
+        Submission.category.in_(list(offered)),
+        Submission.status.in_(statuses.PUBLIC),
     )
+
+
+def by_reference(reference: str, offered: Mapping[str, services.Offered]) -> ColumnElement[bool]:
+    """The request a ``service_request_id`` names, as people type references (any case, with or without dashes)."""
+    return and_(Submission.reference == normalise_reference(reference), *shown(offered))
+
+
+def no_request(reference: str) -> Problem:
+    return Problem(404, f"service_request_id: there is no request {reference[:40]}")
+
+
+def _public(offered: Mapping[str, services.Offered]) -> Select:
+    return select(*READ).outerjoin(Queue, Queue.id == Submission.queue_id).where(*shown(offered))
 
 
 def find_requests(args: Mapping[str, str]) -> list[dict[str, Any]]:
     """``GET requests``: by ``service_request_id`` (a comma list, which overrides every other filter, as the
     specification says), else by ``service_code``, ``status`` and the date window; newest first."""
     offered = services.offered()
-    query = _public(offered).where(Submission.status.in_(statuses.PUBLIC))
+    query = _public(offered)
     ids = [normalise_reference(part) for part in (args.get("service_request_id") or "").split(",") if part.strip()]
     if ids:
-        if len(ids) > IDS_LIMIT:
-            raise Problem(400, f"service_request_id: ask for at most {IDS_LIMIT:,} at once")
+        if len(ids) > LIMIT:
+            raise Problem(400, f"service_request_id: ask for at most {LIMIT:,} at once")
         query = query.where(Submission.reference.in_(ids))
     else:
         asked = window(args)
@@ -140,13 +153,9 @@ def find_requests(args: Mapping[str, str]) -> list[dict[str, Any]]:
 
 def find_request(reference: str) -> dict[str, Any]:
     offered = services.offered()
-    row = db.session.execute(
-        _public(offered).where(
-            Submission.reference == normalise_reference(reference), Submission.status.in_(statuses.PUBLIC)
-        )
-    ).first()
+    row = db.session.execute(_public(offered).where(by_reference(reference, offered))).first()
     if row is None:
-        raise Problem(404, f"service_request_id: there is no request {reference[:40]}")
+        raise no_request(reference)
     return _described([row], offered)[0]
 
 
@@ -178,7 +187,6 @@ def find_updates(args: Mapping[str, str]) -> list[dict[str, Any]]:
     from the last it read), at most 1,000. Each carries the request's status as it stood after that update."""
     asked = window(args)
     offered = services.offered()
-    slugs = sorted({item.service.slug for item in offered.values()})
     rows = db.session.execute(
         select(
             CaseEvent.id,
@@ -194,9 +202,7 @@ def find_updates(args: Mapping[str, str]) -> list[dict[str, Any]]:
             CaseEvent.public,
             CaseEvent.created_at >= asked.start,
             CaseEvent.created_at <= asked.end,
-            Submission.service_slug.in_(slugs),
-            Submission.category.in_(list(offered)),
-            Submission.status.in_(statuses.PUBLIC),
+            *shown(offered),
         )
         .order_by(CaseEvent.created_at, CaseEvent.id)
         .limit(LIMIT)

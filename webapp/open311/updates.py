@@ -15,28 +15,18 @@ from werkzeug.datastructures import MultiDict
 from webapp import cases, lifecycle
 from webapp.extensions import db
 from webapp.models import ApiClient, CaseEvent, Status, Submission
-from webapp.open311 import services, statuses
+from webapp.open311 import reads, services, statuses
 from webapp.open311.intake import check_lengths, media_links
 from webapp.open311.problems import Problem
-from webapp.open311.reads import moment
-from webapp.submissions import normalise_reference
 
 UPDATE_ID_LENGTH = 64
 MOVE_ATTEMPTS = 2
 
 
 def _request(reference: str) -> Submission:
-    offered = services.offered()
-    submission = db.session.scalar(
-        select(Submission).where(
-            Submission.reference == normalise_reference(reference),
-            Submission.service_slug.in_({item.service.slug for item in offered.values()}),
-            Submission.category.in_(list(offered)),
-            Submission.status.in_(statuses.PUBLIC),
-        )
-    )
+    submission = db.session.scalar(select(Submission).where(reads.by_reference(reference, services.offered())))
     if submission is None:
-        raise Problem(404, f"service_request_id: there is no request {reference[:40]}")
+        raise reads.no_request(reference)
     return submission
 
 
@@ -75,7 +65,8 @@ def _read(form: MultiDict) -> Posted:
         raise Problem(400, f"update_id: at most {UPDATE_ID_LENGTH} characters")
     when = (form.get("updated_datetime") or "").strip()
     media = media_links(tuple(url.strip() for url in form.getlist("media_url") if url.strip()))
-    data = {"open311_status": name, "client_datetime": moment("updated_datetime", when).isoformat() if when else None}
+    posted_at = reads.moment("updated_datetime", when).isoformat() if when else None
+    data = {"open311_status": name, "client_datetime": posted_at}
     if media:
         data["media_url"] = media
     return Posted(reference, name, update_id, (form.get("description") or "").strip(), data)
