@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
@@ -15,6 +15,7 @@ from wtforms import BooleanField, ValidationError
 from forms._common import PossibleDuplicateForm
 from webapp import uploads
 from webapp.catalogue import Answers, Page, SummaryRow
+from webapp.extensions import request_memo
 
 
 class PhotoForm(FlaskForm):
@@ -115,13 +116,11 @@ class SimilarReportsPage(Page):
     def found(self, answers: Answers) -> list[Any]:
         """The open reports like this one, looked up once a request for a category and place: the engine asks
         whether the page applies again and again as it works out a journey's pages."""
-        if not has_request_context():
-            return self.find(answers)
-        cache = request.environ.setdefault("similar_reports", {})
+        found = request_memo("similar_reports")
         key = (self.name, self.fingerprint(answers))
-        if key not in cache:
-            cache[key] = self.find(answers)
-        return cache[key]
+        if key not in found:
+            found[key] = self.find(answers)
+        return found[key]
 
     def cards(self, answers: Answers) -> list[ReportCard]:
         return [self.describe(similar) for similar in self.found(answers)]

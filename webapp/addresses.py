@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context
 from sqlalchemy import func, insert, select, update
 
-from webapp.extensions import db
+from webapp.extensions import db, request_memo
 from webapp.geo import box_around, distance_metres, normalise_postcode, street_key
 from webapp.imports import ImportFileError, read_rows
 from webapp.models import Address
@@ -140,7 +139,7 @@ def at_postcode(postcode: str | None) -> list[Address]:
     normal = normalise_postcode(postcode)
     if normal is None:
         return []
-    found = g.setdefault("addresses_at", {}) if has_request_context() else {}
+    found = request_memo("addresses_at")
     if normal not in found:
         found[normal] = sorted(db.session.scalars(select(Address).where(Address.postcode == normal)), key=_natural)
     return list(found[normal])

@@ -39,4 +39,15 @@ def rate_limit_key() -> str:
 
 
 limiter = Limiter(key_func=rate_limit_key)
+
+
 login_manager = LoginManager()
+
+
+def request_memo(name: str) -> dict:
+    """A dict that lives as long as the current request (a fresh one outside a request): for look-ups the journey
+    engine asks again and again while it works out a journey's pages. Held in the request's environ, not in ``g``,
+    which outlives a request in an app context held open (a test's, a job's)."""
+    from flask import has_request_context, request
+
+    return request.environ.setdefault(f"webapp.memo.{name}", {}) if has_request_context() else {}
