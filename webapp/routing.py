@@ -7,6 +7,7 @@ whichever process (migration 0012). A decision is eight dictionary look-ups."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,16 +69,9 @@ class Rules:
     triage: tuple[int, str] | None  # the Triage queue's id and slug, if it exists
 
     def decide(self, service_slug: str, category: str | None, area: str | None) -> CompiledRule | None:
-        best: CompiledRule | None = None
-        for service_key in (service_slug, None):
-            for category_key in (category, None) if category is not None else (None,):
-                for area_key_ in (area, None) if area is not None else (None,):
-                    rule = self.by_key.get((service_key, category_key, area_key_))
-                    if rule is not None and (
-                        best is None or (rule.specificity, -rule.id) > (best.specificity, -best.id)
-                    ):
-                        best = rule
-        return best
+        keys = itertools.product((service_slug, None), (category, None), (area, None))
+        matching = [rule for key in keys if (rule := self.by_key.get(key)) is not None]
+        return max(matching, key=lambda rule: (rule.specificity, -rule.id), default=None)
 
 
 def specificity(rule: RoutingRule) -> int:
