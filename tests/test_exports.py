@@ -20,7 +20,7 @@ from wtforms import FileField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from tests.factories import create_submission
-from webapp import api, exports
+from webapp import api, exports, exports_sql
 from webapp.cases import QueueFilter
 from webapp.catalogue import Answers, Catalogue, Page, Record, Service
 from webapp.exports import ExportCursor, ExportError
@@ -35,6 +35,7 @@ from webapp.models import (
     StaffUser,
     Status,
     Submission,
+    utcnow,
 )
 
 BASE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -114,7 +115,10 @@ def test_csv_export(app_ctx, full):
         r'attachment; filename="highways-\d{4}-\d{2}-\d{2}\.csv"', response.headers["Content-Disposition"]
     )
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.get_data(as_text=True).splitlines()[0] == ",".join(exports.layout().names)
+    assert response.headers["X-Export-Rows"] == "2"
+    body = response.get_data(as_text=True)
+    assert body.splitlines()[0] == ",".join(exports.layout().names)
+    assert body.endswith("\n") and "\r\n" not in body  # lines end as COPY ends them, on both databases
     found = parse_csv(response)
     assert references(found) == [full.duplicate_of.reference, full.reference]
     assert {name: found[1][name] for name in exports.FIELD_NAMES} == {
@@ -153,6 +157,7 @@ def test_jsonl_export_has_the_same_fields_with_types(app_ctx, full):
     assert response.is_streamed
     assert response.content_type == "application/jsonl; charset=utf-8"
     assert response.headers["Content-Disposition"].endswith('.jsonl"')
+    assert response.headers["X-Export-Rows"] == "2"
     assert "café" in response.get_data().decode("utf-8")
     first, second = parse_jsonl(response)
     assert list(second) == exports.layout().names
@@ -164,8 +169,9 @@ def test_jsonl_export_has_the_same_fields_with_types(app_ctx, full):
 
 def test_empty_queue_gives_the_header_only(app_ctx):
     response = export(app_ctx, new_key())
-    assert response.get_data(as_text=True) == ",".join(exports.layout().names) + "\r\n"
+    assert response.get_data(as_text=True) == ",".join(exports.layout().names) + "\n"
     assert ExportCursor.decode(response.headers["X-Export-Cursor"]) == exports.START
+    assert response.headers["X-Export-Rows"] == "0"
     assert export(app_ctx, new_key(name="Other"), "/api/queues/highways/export.jsonl").get_data() == b""
 
 
@@ -380,16 +386,79 @@ def test_a_full_last_batch_needs_no_extra_query(app_ctx, statements):
 
 
 def test_the_endpoint_streams_in_batches(app_ctx, statements, monkeypatch):
+    """JSON Lines, and CSV where Python writes it (SQLite): a query a batch, by keyset."""
     monkeypatch.setattr(exports, "BATCH_SIZE", 2)
     subs = rows(5)
     key = new_key()
+    paths = ["/api/queues/highways/export.jsonl"] + (["/api/queues/highways/export.csv"] * (not copies()))
+    for path in paths:
+        statements.clear()
+        response = export(app_ctx, key, path)
+        assert response.is_streamed
+        found = parse_jsonl(response) if path.endswith("jsonl") else parse_csv(response)
+        assert references(found) == [row.reference for row in subs]
+        batch_queries = [sql for sql, _ in statements if sql.startswith("SELECT submission.id") and " LIMIT " in sql]
+        assert len(batch_queries) == 3
+        assert not any(uses_offset(statement, parameters) for statement, parameters in statements)
+
+
+def copies() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def test_on_postgresql_csv_is_one_copy_streamed_in_chunks(app_ctx, statements, monkeypatch):
+    if not copies():
+        pytest.skip("COPY is PostgreSQL's")
+    monkeypatch.setattr(exports_sql, "CHUNK_BYTES", 1)
+    expected = [row.reference for row in rows(5)]
+    key = new_key()
     statements.clear()
     response = export(app_ctx, key)
-    assert response.is_streamed
-    assert references(parse_csv(response)) == [row.reference for row in subs]
-    batch_queries = [sql for sql, _ in statements if sql.startswith("SELECT submission.id") and " LIMIT " in sql]
-    assert len(batch_queries) == 3
-    assert not any(uses_offset(statement, parameters) for statement, parameters in statements)
+    chunks = [chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in response.response]
+    assert len(chunks) == 1 + 5  # the header, then a chunk a row with chunks of one byte
+    found = list(csv.DictReader(io.StringIO(b"".join(chunks).decode())))
+    assert references(found) == expected
+    # No batches: beside the COPY (which goes straight to the driver) only the end position, the count and the
+    # services present are asked for.
+    assert [sql.split()[1] for sql, _ in statements if "FROM submission" in sql] == [
+        "submission.updated_at,",
+        "count(*)",
+        "DISTINCT",
+    ]
+
+
+def test_an_export_that_gives_fewer_rows_than_it_announced_fails_rather_than_ending(app_ctx, monkeypatch):
+    """If the rows read differ from the X-Export-Rows sent (SQLite, where a row can change between batches), the
+    response stops with an error instead of ending normally, so the client's download fails visibly."""
+    subs = rows(3)
+    key = new_key()
+    monkeypatch.setattr(exports, "count_rows", lambda *args, **kwargs: 4)
+    for path in ("/api/queues/highways/export.csv", "/api/queues/highways/export.jsonl"):
+        response = export(app_ctx, key, path)
+        assert response.headers["X-Export-Rows"] == "4"
+        with pytest.raises(exports.IncompleteExport, match="gave 3 rows, not the 4"):
+            response.get_data()
+    assert len(subs) == 3
+
+
+def test_the_count_and_the_rows_come_from_one_snapshot(app_ctx, monkeypatch):
+    """A row that changes while the export streams is not in it and not in its count (PostgreSQL: one REPEATABLE
+    READ transaction); it goes in the next export, by its new updated_at."""
+    if not copies():
+        pytest.skip("SQLite reads each batch as it stands")
+    first, second = rows(2)
+    key = new_key()
+    response = export(app_ctx, key, "/api/queues/highways/export.jsonl")
+    assert response.headers["X-Export-Rows"] == "2"
+    other = db.engine.connect()
+    other.execute(
+        Submission.__table__.update().where(Submission.id == second.id).values(updated_at=utcnow(), status="closed")
+    )
+    other.commit()
+    other.close()
+    found = parse_jsonl(response)
+    assert [row["reference"] for row in found] == [first.reference, second.reference]
+    assert found[1]["status"] == "received"
 
 
 # Authentication and errors ---------------------------------------------------------------------------

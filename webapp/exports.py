@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, has_request_context, stream_with_context, url_for
 from sqlalchemy import Row, Select, func, select, tuple_
 from sqlalchemy.orm import aliased
-from wtforms import FileField, MultipleFileField, SelectFieldBase
+from wtforms import FileField, MultipleFileField, SelectFieldBase, SelectMultipleField
 
 from webapp.cases import QueueFilter, QueueOrder, decode_position, encode_position
 from webapp.catalogue import SKIPPED_FIELDS, Answers
@@ -158,24 +158,47 @@ class ExportColumn:
         return [self.name] if self.labels is None else [self.name, f"{self.name}_label"]
 
 
-def answer(name: str, page: str | None = None) -> Callable[[ExportItem], Any]:
-    """Reads one answer: the field ``name`` on ``page``, or on whichever page asked it."""
-    if page is None:
-        return lambda item: item.answers.value(name)
-    return lambda item: (item.pages.get(page) or {}).get(name)
+@dataclass(frozen=True)
+class Answer:
+    """Reads one answer: the field ``name`` on ``page``, or on whichever page asked it. On PostgreSQL its value is
+    ``answers -> page -> name`` (exports_sql), when the page is named."""
+
+    name: str
+    page: str | None = None
+    # Whether the answer is a list of codes (checkboxes): on PostgreSQL only such an answer's labels are looked up
+    # one code at a time, as that needs a subquery a row.
+    many: bool = False
+
+    def __call__(self, item: ExportItem) -> Any:
+        if self.page is None:
+            return item.answers.value(self.name)
+        return (item.pages.get(self.page) or {}).get(self.name)
 
 
-def photo_links(item: ExportItem) -> str | None:
-    """The staff links to the photos sent with the submission, separated by spaces."""
-    return " ".join(item.photo_urls) or None
+def answer(name: str, page: str | None = None, many: bool = False) -> Answer:
+    return Answer(name, page, many)
 
 
-def latest_update(item: ExportItem) -> str | None:
-    return item.latest_update
+@dataclass(frozen=True)
+class PhotoLinks:
+    """The staff links to the photos sent with the submission, separated by spaces: those uploaded here, then the
+    links an Open311 client sent with it."""
+
+    def __call__(self, item: ExportItem) -> str | None:
+        return " ".join(item.photo_urls) or None
 
 
-def latest_update_at(item: ExportItem) -> str | None:
-    return _iso(item.latest_update_at)
+@dataclass(frozen=True)
+class LatestUpdate:
+    """The newest update the resident was shown (its words, or with ``at`` its time), if any."""
+
+    at: bool = False
+
+    def __call__(self, item: ExportItem) -> str | None:
+        return _iso(item.latest_update_at) if self.at else item.latest_update
+
+
+photo_links, latest_update, latest_update_at = PhotoLinks(), LatestUpdate(), LatestUpdate(at=True)
 
 
 def labels_of(choices: Iterable[Any]) -> dict[str, str]:
@@ -184,10 +207,19 @@ def labels_of(choices: Iterable[Any]) -> dict[str, str]:
     return {str(value): str(label) for value, label in pairs}
 
 
-def label_of(read: Callable[[ExportItem], Any], choices: Iterable[Any]) -> Callable[[ExportItem], str | None]:
+@dataclass(frozen=True)
+class LabelOf:
     """Reads the label of a coded answer only: for a code that is already a column of every export (category)."""
-    labels = labels_of(choices)
-    return lambda item: _label(read(item), labels)
+
+    read: Answer
+    labels: Mapping[str, str]
+
+    def __call__(self, item: ExportItem) -> str | None:
+        return _label(self.read(item), self.labels)
+
+
+def label_of(read: Answer, choices: Iterable[Any]) -> LabelOf:
+    return LabelOf(read, labels_of(choices))
 
 
 def _cell(value: Any) -> Value:
@@ -197,12 +229,17 @@ def _cell(value: Any) -> Value:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _code_text(code: Any) -> str:
+    """A code as text, as JSON writes it (true, false): what PostgreSQL's ``->>`` gives, so both paths agree."""
+    return ("true" if code else "false") if isinstance(code, bool) else str(code)
+
+
 def _label(value: Any, labels: Mapping[str, str]) -> str | None:
     if value in (None, "", []):
         return None
     if isinstance(value, list):
-        return "; ".join(labels.get(str(code), str(code)) for code in value)
-    return labels.get(str(value), str(value))
+        return "; ".join(labels.get(_code_text(code), _code_text(code)) for code in value)
+    return labels.get(_code_text(value), _code_text(value))
 
 
 def default_columns(service: Service) -> tuple[ExportColumn, ...]:
@@ -221,7 +258,8 @@ def default_columns(service: Service) -> tuple[ExportColumn, ...]:
             if isinstance(form_field, FileField | MultipleFileField):
                 columns.append(ExportColumn(column, photo_links))
             elif isinstance(form_field, SelectFieldBase) and getattr(form_field, "choices", None):
-                columns.append(ExportColumn(column, answer(name, page.name), labels_of(form_field.choices)))
+                many = isinstance(form_field, SelectMultipleField)
+                columns.append(ExportColumn(column, answer(name, page.name, many), labels_of(form_field.choices)))
             else:
                 columns.append(ExportColumn(column, answer(name, page.name)))
     return tuple(columns)
@@ -536,6 +574,53 @@ def spreadsheet_safe(value: Value) -> Value:
     return value
 
 
+def csv_value(value: Value) -> Value:
+    """A cell of an export's CSV: spreadsheet_safe, and true and false in JSON's words (as PostgreSQL writes an
+    answer's ``->>``), not Python's True and False."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return spreadsheet_safe(value)
+
+
+# CSV as PostgreSQL's COPY writes it, so both databases give the same bytes (exports_sql): a line ends with "\n",
+# and a cell is quoted when it holds a comma, a quote, a carriage return or a line feed. Python's csv module, told
+# to end lines with "\n", quotes the same cells except those with a carriage return, so a batch with one is
+# written by hand.
+_MUST_QUOTE = re.compile(r'[,"\r\n]')
+
+
+def _csv_cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"' if _MUST_QUOTE.search(value) else value
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def csv_lines(rows: list[list[Value]]) -> str:
+    """Rows of cells as CSV text, the same bytes as COPY ... WITH (FORMAT csv) gives for the same values."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    text = buffer.getvalue()
+    if "\r" in text:
+        return "".join(",".join(map(_csv_cell, row)) + "\n" for row in rows)
+    return text
+
+
+class IncompleteExport(RuntimeError):
+    """An export that did not give the rows it announced in X-Export-Rows: the response is cut off, so the client
+    sees a failed download rather than a short file."""
+
+
+def _counted(rows: Iterator[list[Row]], expected: int | None) -> Iterator[list[Row]]:
+    seen = 0
+    for batch in rows:
+        seen += len(batch)
+        yield batch
+    if expected is not None and seen != expected:
+        raise IncompleteExport(f"the export gave {seen:,} rows, not the {expected:,} it announced")
+
+
 def stream_csv(
     queue: Queue,
     filters: QueueFilter,
@@ -544,20 +629,23 @@ def stream_csv(
     until: ExportCursor | None = None,
     batch: int | None = None,
     order: QueueOrder | None = None,
-) -> Iterator[str]:
-    """A header row, then one chunk of CSV text per batch of rows. For ``Response(stream_with_context(...))``:
-    commit the request's changes first, as the rows are read in its session while the response streams."""
-    plan, photo_url = layout(), photo_url_builder()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(plan.names)
-    yield buffer.getvalue()
-    for rows in iter_batches(queue, filters, user, since, until, batch, order):
+    expected: int | None = None,
+) -> Iterator[str | bytes]:
+    """A header row, then CSV text in chunks. For ``Response(stream_with_context(...))``: commit the request's
+    changes first, as the rows are read in its session while the response streams. On PostgreSQL the database
+    writes the rows (COPY, exports_sql) when every column can be said in SQL; elsewhere Python does, a batch at a
+    time. With ``expected`` (the rows announced), a different number of rows raises IncompleteExport at the end."""
+    from webapp import exports_sql
+
+    plan = layout()
+    yield csv_lines([plan.names])
+    if exports_sql.can_copy(plan):
+        yield from exports_sql.copy_csv(plan, queue, filters, user, since, until, order, expected)
+        return
+    photo_url = photo_url_builder()
+    for rows in _counted(iter_batches(queue, filters, user, since, until, batch, order), expected):
         extras = batch_extras(rows, photo_url)
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([spreadsheet_safe(value) for value in export_values(row, plan, extras)] for row in rows)
-        yield buffer.getvalue()
+        yield csv_lines([[csv_value(value) for value in export_values(row, plan, extras)] for row in rows])
 
 
 def stream_jsonl(
@@ -568,10 +656,11 @@ def stream_jsonl(
     until: ExportCursor | None = None,
     batch: int | None = None,
     order: QueueOrder | None = None,
+    expected: int | None = None,
 ) -> Iterator[str]:
     """One JSON object per row and per line, one chunk per batch of rows."""
     plan, photo_url = layout(), photo_url_builder()
-    for rows in iter_batches(queue, filters, user, since, until, batch, order):
+    for rows in _counted(iter_batches(queue, filters, user, since, until, batch, order), expected):
         extras = batch_extras(rows, photo_url)
         yield "".join(
             json.dumps(dict(zip(plan.names, export_values(row, plan, extras), strict=True)), ensure_ascii=False) + "\n"
@@ -579,11 +668,48 @@ def stream_jsonl(
         )
 
 
+def export_rows(
+    queue: Queue, filters: QueueFilter, until: ExportCursor, since: ExportCursor | None, columns: Sequence[Any]
+) -> Select:
+    """``columns`` of the rows an export after ``since`` and up to ``until`` holds (``filters`` with "me"
+    resolved), in no order."""
+    changed = tuple_(Submission.updated_at, Submission.id)
+    query = _matching(queue.id, filters, columns).where(changed <= (until.updated_at, until.id))
+    return query.where(changed > (since.updated_at, since.id)) if since is not None else query
+
+
+def count_rows(
+    queue: Queue,
+    filters: QueueFilter,
+    until: ExportCursor,
+    user: StaffUser | None = None,
+    since: ExportCursor | None = None,
+) -> int:
+    """How many rows an export up to ``until`` holds: one count on the (queue_id, updated_at, id) index."""
+    query = export_rows(queue, _resolve_me(filters, user), until, since, [Submission.id])
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _ending_the_snapshot(body: Iterator[str | bytes]) -> Iterator[str | bytes]:
+    try:
+        yield from body
+    finally:
+        db.session.rollback()  # it only read: ends the read-only snapshot whether the file was sent whole or not
+
+
+def read_one_snapshot() -> None:
+    """Start the export's transaction so that its count and every row it reads see the database at one moment: on
+    PostgreSQL a REPEATABLE READ, READ ONLY transaction (call it after committing the request's changes). SQLite
+    reads each batch as it stands; a row that changes meanwhile makes the count differ and the export fail."""
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
+
+
 def filename(queue: Queue, extension: str, today: date | None = None) -> str:
     return f"{queue.slug}-{(today or datetime.now(UTC).date()).isoformat()}.{extension}"
 
 
-FORMATS: dict[str, tuple[Callable[..., Iterator[str]], str]] = {
+FORMATS: dict[str, tuple[Callable[..., Iterator[str | bytes]], str]] = {
     "csv": (stream_csv, CSV_CONTENT_TYPE),
     "jsonl": (stream_jsonl, JSONL_CONTENT_TYPE),
 }
@@ -601,9 +727,13 @@ def download(
     """The streamed file, for the staff download and the API alike: commit the request's changes first. The API's
     files come in the order things changed (for ``since``); a staff download in its queue page's ``order``."""
     streamer, content_type = FORMATS[extension]
-    body = streamer(queue, filters, user=user, since=since, until=until, order=order)
-    response = Response(stream_with_context(body), content_type=content_type)
+    read_one_snapshot()
+    expected = count_rows(queue, filters, until, user, since)
+    body = streamer(queue, filters, user=user, since=since, until=until, order=order, expected=expected)
+    response = Response(stream_with_context(_ending_the_snapshot(body)), content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(queue, extension)}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Export-Cursor"] = until.encode()
+    # How many rows the file holds: a client that counts fewer has a download that was cut off (docs/exports.md).
+    response.headers["X-Export-Rows"] = str(expected)
     return response
