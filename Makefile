@@ -8,13 +8,16 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: help run setup assets migrate seed test test-fast lint format bench clean
+.PHONY: help run serve setup assets migrate seed test test-fast lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: setup migrate seed ## Set everything up and serve the site on http://127.0.0.1:5000 (SQLite, sandbox services)
 	$(FLASK) send-notifications --watch & trap 'kill $$!' EXIT; $(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: setup migrate ## Serve the site under gunicorn with gunicorn.conf.py, as in production (README: "Running it in production")
+	$(VENV)/bin/gunicorn wsgi:app
 
 setup: $(VENV)/.runtime assets ## Create the venv and install the pinned packages and GOV.UK Frontend assets
 
