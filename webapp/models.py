@@ -317,6 +317,8 @@ class Submission(db.Model):
         Index("ix_submission_queue_created", "queue_id", "created_at", "id"),
         Index("ix_submission_queue_status_created", "queue_id", "status", "created_at", "id"),
         Index("ix_submission_queue_category_created", "queue_id", "category", "created_at", "id"),
+        # Filtered by status and category: the count reads the index alone, the page comes in order from it.
+        Index("ix_submission_queue_status_category_created", "queue_id", "status", "category", "created_at", "id"),
         # Incremental exports: what changed in a queue since a cursor of (updated_at, id).
         Index("ix_submission_queue_updated", "queue_id", "updated_at", "id"),
         # Possible-duplicate look-ups: same service and category, recent.
