@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_wtf import FlaskForm
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, text
 from werkzeug.datastructures import MultiDict
 from wtforms import FileField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -425,6 +425,23 @@ def test_on_postgresql_csv_is_one_copy_streamed_in_chunks(app_ctx, statements, m
         "count(*)",
         "DISTINCT",
     ]
+
+
+def test_a_download_abandoned_part_way_leaves_the_connection_as_it_was(app_ctx, monkeypatch):
+    """A client that goes away mid-file: the COPY (or the batches) stop, the read-only snapshot ends, and the
+    session's next statements run as usual."""
+    monkeypatch.setattr(exports_sql, "CHUNK_BYTES", 1)
+    rows(5)
+    key = new_key()
+    for path in ("/api/queues/highways/export.csv", "/api/queues/highways/export.jsonl"):
+        response = export(app_ctx, key, path)
+        body = iter(response.response)
+        next(body)
+        response.close()
+        assert db.session.scalar(select(func.count()).select_from(Queue)) > 0
+        create_submission()  # writes: the read-only transaction is over
+        if copies():
+            assert db.session.scalar(text("SHOW transaction_isolation")) == "read committed"
 
 
 def test_an_export_that_gives_fewer_rows_than_it_announced_fails_rather_than_ending(app_ctx, monkeypatch):
