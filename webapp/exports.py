@@ -511,13 +511,13 @@ def iter_batches(
         .limit(size)
     )
     if order is None:
-        yield from _by_change(base.order_by(Submission.updated_at, Submission.id), changed, size, since, until)
+        yield from _by_change(base.order_by(*page_order(None)), changed, size, since, until)
         return
     if since is not None:
         base = base.where(changed > (since.updated_at, since.id))
     column = getattr(Submission, order.column)
     key = tuple_(column, Submission.id)
-    ordered = base.order_by(*((column.desc(), Submission.id.desc()) if order.descending else (column, Submission.id)))
+    ordered = base.order_by(*page_order(order))
     position: tuple[datetime, int] | None = None
     while True:
         query = ordered
@@ -529,6 +529,14 @@ def iter_batches(
             position = (getattr(rows[-1], order.column), rows[-1].id)
         if len(rows) < size:
             return
+
+
+def page_order(order: QueueOrder | None) -> tuple[Any, ...]:
+    """ORDER BY for an export: the order things changed (the API's, for ``since``), or a queue page's ``order``."""
+    if order is None:
+        return Submission.updated_at, Submission.id
+    column = getattr(Submission, order.column)
+    return (column.desc(), Submission.id.desc()) if order.descending else (column, Submission.id)
 
 
 def _by_change(

@@ -44,6 +44,7 @@ from webapp.exports import (
     _resolve_me,
     end_cursor,
     export_rows,
+    page_order,
     photo_url_builder,
     spreadsheet_safe,
 )
@@ -298,10 +299,7 @@ def export_query(
         .outerjoin(_assignee, _assignee.id == Submission.assignee_id)
         .outerjoin(RoutingRule, RoutingRule.id == Submission.routing_rule_id)
     )
-    if order is None:
-        return query.order_by(Submission.updated_at, Submission.id)
-    column = getattr(Submission, order.column)
-    return query.order_by(*((column.desc(), Submission.id.desc()) if order.descending else (column, Submission.id)))
+    return query.order_by(*page_order(order))
 
 
 def copy_csv(
