@@ -64,6 +64,8 @@ test: setup $(VENV)/.dev lint ## The whole suite (set TEST_DATABASE_URL to run t
 bench: setup $(VENV)/.dev ## Print the in-process time of every page of the journeys, and how to run the other benches
 	$(PY) bench/pages.py
 	$(PY) bench/routing.py
+	@echo "Under gunicorn (gunicorn.conf.py) and wrk, beside a constant page and a naive GOV.UK page (needs wrk):"
+	@echo "  $(PY) bench/server_pages.py"
 	@echo "Over a million submissions, each in a PostgreSQL database of its own (created if missing; never 'test'):"
 	@echo "  $(PY) bench/queues.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_queues"
 	@echo "  $(PY) bench/open311.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_open311"

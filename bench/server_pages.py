@@ -1,0 +1,162 @@
+"""Benchmark (not a test): the site's pages under a real server and load, beside two reference apps under the same
+server and the same load, in one run, with each page's throughput as a ratio of the constant page's.
+
+    .venv/bin/python bench/server_pages.py [--seconds 10] [--connections 16] [--database-url URL]
+
+Every app is served by gunicorn with the repository's gunicorn.conf.py (two workers) and loaded by wrk (apt-get
+install wrk) with 2 threads and --connections connections for --seconds each:
+  - constant: a 15 KB constant page from Flask, the framework's ceiling here (bench/_reference_apps.py);
+  - naive GOV.UK: template.html with four govuk-frontend-wtf fields and the error summary;
+  - the site on its embedded default (a fresh SQLite file, migrated and seeded) or --database-url: the home page,
+    the pothole journey's start page, its first question page (where-is-it) and check answers, the last two with the
+    cookie of a journey walked to check answers first, so they are the pages a resident would get.
+Issue 11's targets: the question page and check answers at least 0.25x of the constant page."""
+# ruff: noqa: E402
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BASE = "/services/report-a-road-problem"
+ANSWERS: dict[str, dict[str, str]] = {  # as bench/pages.py
+    "what-is-the-problem": {"category": "pothole"},
+    "where-is-it": {"street": "Briggate", "area": "City Centre", "landmark": "By number 24", "postcode": "ls1 6hd"},
+    "describe-it": {"description": "A deep pothole in the middle of the lane."},
+    "pothole-details": {"size": "medium", "position": "road"},
+    "photo": {},
+    "similar-reports": {"duplicate_of": "none"},
+    "get-updates": {"contact": "named"},
+    "your-details": {"name": "Sam Resident", "email": "sam@example.com", "phone": "01632 960 001"},
+}
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Served:
+    """An app under gunicorn with gunicorn.conf.py and two workers, until stopped."""
+
+    def __init__(self, app: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-pages-", suffix=".log")
+        settings = {"GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "2", "GUNICORN_ACCESSLOG": ""}
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), app], cwd=ROOT, env=os.environ | env | settings, stdout=self.log, stderr=self.log
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"{app} did not start: " + Path(self.log.name).read_text()[-2000:])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def load(url: str, seconds: int, connections: int, cookie: str | None = None) -> tuple[float, int, str]:
+    """wrk's requests a second, its non-2xx responses and its latency line for one URL."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    p99 = re.search(r"99%\s+(\S+)", out)
+    return rate, int(bad.group(1)) if bad else 0, p99.group(1) if p99 else "?"
+
+
+def site_env(database_url: str | None) -> dict[str, str]:
+    """The site's environment: its own fresh SQLite file unless a database is given, migrated and seeded."""
+    if database_url is None:
+        database_url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-pages-')}/site.sqlite3"
+    env = {"APP_ENV": "development", "DATABASE_URL": database_url, "FLASK_APP": "wsgi.py"}
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=os.environ | env, check=True, capture_output=True)
+    return env
+
+
+def walk_to_check_answers(site: str) -> tuple[str, str]:
+    """A resident's journey to check answers, as a browser would: (the question page's and check answers' URLs,
+    the session cookie)."""
+    http = requests.Session()
+    response = http.get(site + BASE + "/start", allow_redirects=False)
+    location = response.headers["Location"]
+    while not location.endswith("/check-answers"):
+        url = location if location.startswith("http") else site + location
+        page = http.get(url)
+        token = CSRF.search(page.text).group(1)
+        name = url.rsplit("/", 1)[-1]
+        response = http.post(url, data={**ANSWERS[name], "csrf_token": token}, allow_redirects=False)
+        if response.status_code != 302:
+            raise SystemExit(f"{name} answered {response.status_code}")
+        location = response.headers["Location"]
+    check = location if location.startswith("http") else site + location
+    cookie = "; ".join(f"{key}={value}" for key, value in http.cookies.items())
+    return check, cookie
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="wrk's duration for each page (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk's connections (default 16)")
+    parser.add_argument("--database-url", help="the site's database (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (apt-get install wrk)")
+    rows: list[tuple[str, float, int, str]] = []
+    for name, app in (
+        ("constant 15 KB page", "bench._reference_apps:constant()"),
+        ("naive GOV.UK page, 4 fields", "bench._reference_apps:naive()"),
+    ):
+        served = Served(app, {})
+        try:
+            rows.append((name, *load(served.url + "/", args.seconds, args.connections)))
+        finally:
+            served.stop()
+    served = Served("wsgi:app", site_env(args.database_url))
+    try:
+        check, cookie = walk_to_check_answers(served.url)
+        question = check.rsplit("/", 1)[0] + "/where-is-it"
+        for name, url, with_cookie in (
+            ("site: home", served.url + "/", None),
+            ("site: pothole start page", served.url + BASE, None),
+            ("site: where-is-it (question)", question, cookie),
+            ("site: check answers", check, cookie),
+        ):
+            rows.append((name, *load(url, args.seconds, args.connections, with_cookie)))
+    finally:
+        served.stop()
+    ceiling = rows[0][1]
+    print(f"\ngunicorn with gunicorn.conf.py (2 gthread workers), wrk -t2 -c{args.connections} -d{args.seconds}s")
+    print(f"command: {' '.join([os.path.relpath(sys.executable, ROOT), *sys.argv])}\n")
+    print(f"{'page':<32}{'req/s':>9}{'ratio':>8}{'p99':>10}{'non-2xx':>9}")
+    for name, rate, bad, p99 in rows:
+        print(f"{name:<32}{rate:>9,.0f}{rate / ceiling:>7.2f}x{p99:>10}{bad:>9}")
+    print("\nratio: requests a second against the constant page's, in this run. Target (issue 11): the question page")
+    print("and check answers at least 0.25x. A non-2xx count above 0 means that page's figure is not valid.")
+
+
+if __name__ == "__main__":
+    main()
