@@ -150,11 +150,12 @@ def awkward_rows() -> None:
 
 
 def both_paths(monkeypatch, **arguments) -> tuple[bytes, bytes]:
-    """The CSV export from COPY, then from Python, as bytes."""
+    """The CSV export from COPY, then from Python, as bytes: the same filters and arguments for both."""
+    filters = arguments.pop("filters", QueueFilter())
 
     def whole() -> bytes:
         queue = db.session.scalar(select(Queue).where(Queue.slug == "highways"))
-        chunks = exports.stream_csv(queue, arguments.pop("filters", QueueFilter()), **dict(arguments))
+        chunks = exports.stream_csv(queue, filters, **arguments)
         return b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in chunks)
 
     assert exports_sql.can_copy(exports.layout())
