@@ -620,13 +620,18 @@ class IncompleteExport(RuntimeError):
     sees a failed download rather than a short file."""
 
 
+def check_count(rows: int, expected: int | None) -> None:
+    """Raises IncompleteExport if an export gave other than the ``expected`` rows it announced."""
+    if expected is not None and rows != expected:
+        raise IncompleteExport(f"the export gave {rows:,} rows, not the {expected:,} it announced")
+
+
 def _counted(rows: Iterator[list[Row]], expected: int | None) -> Iterator[list[Row]]:
     seen = 0
     for batch in rows:
         seen += len(batch)
         yield batch
-    if expected is not None and seen != expected:
-        raise IncompleteExport(f"the export gave {seen:,} rows, not the {expected:,} it announced")
+    check_count(seen, expected)
 
 
 def stream_csv(

@@ -34,7 +34,6 @@ from webapp.exports import (
     FORMULA_STARTS,
     Answer,
     ExportCursor,
-    IncompleteExport,
     LabelOf,
     LatestUpdate,
     Layout,
@@ -42,6 +41,7 @@ from webapp.exports import (
     _assignee,
     _original,
     _resolve_me,
+    check_count,
     end_cursor,
     export_rows,
     page_order,
@@ -88,9 +88,13 @@ def _text_cell(text: ColumnElement) -> ColumnElement:
     return case((_starts_a_formula(text), literal("'") + text), else_=func.nullif(text, ""))
 
 
+# FORMULA_STARTS as a bracket expression, its "-" last so that it stands for itself.
+_FORMULA_CLASS = "[" + "".join(sorted(FORMULA_STARTS, key=lambda start: start == "-")) + "]"
+
+
 def _text_cell_once(text: ColumnElement) -> ColumnElement:
     """_text_cell for a subquery's text, which a CASE would run three times: a pattern reads it once."""
-    return func.nullif(func.regexp_replace(text, "^([=+@\t\r-])", "'\\1"), "")
+    return func.nullif(func.regexp_replace(text, f"^({_FORMULA_CLASS})", "'\\1"), "")
 
 
 def _iso(moment: ColumnElement) -> ColumnElement:
@@ -126,12 +130,7 @@ def _label_cell(read: Answer, labels: Mapping[str, str]) -> ColumnElement:
     """exports._label in SQL: a code's label (the code itself if it has none), the labels of a list of codes
     joined by "; ", no value for nothing, an empty text or an empty list; guarded as exports.csv_value does."""
     value, text = _answer(read)
-    otherwise = case(
-        (text.collate("C") >= _AFTER_FORMULAS, text),
-        (text == "", null()),
-        (func.left(text, 1).in_(FORMULA_STARTS), literal("'") + text),
-        else_=text,
-    )
+    otherwise = _text_cell(text)
     if read.many:
         element = func.jsonb_array_elements_text(value).table_valued("value", with_ordinality="n").render_derived()
         joined = (
@@ -149,7 +148,7 @@ def _label_cell(read: Answer, labels: Mapping[str, str]) -> ColumnElement:
             (and_(func.left(text, 1) == "[", func.jsonb_typeof(value) == "array"), _text_cell_once(joined)),
             else_=otherwise,
         )
-    # A known code is settled by the first CASE; anything else by the rarer branches of the second.
+    # A known code is settled by the first CASE; anything else is a text cell (or, for checkboxes, a list).
     return _code_label(text, labels, otherwise)
 
 
@@ -214,9 +213,6 @@ class _Sources:
             return _iso(self.latest.c.created_at) if read.at else _text_cell(self.latest.c.body)
         raise TypeError(f"no SQL for the export reader {read!r}")
 
-    def label(self, read: Any, labels: Mapping[str, str]) -> ColumnElement:
-        return _label_cell(read, labels)
-
 
 def _photo_url_parts(photo_url: Callable[[str, str], str]) -> tuple[str, str, str]:
     """The staff photo link around its reference and stored id, as three fixed texts: (before, between, after)."""
@@ -267,7 +263,7 @@ def _service_cells(plan: Layout, sources: _Sources, present: set[str]) -> list[C
         for read, index, label_index, labels in readers:
             by_index.setdefault(index, {})[slug] = sources.cell(read)
             if label_index is not None:
-                by_index.setdefault(label_index, {})[slug] = sources.label(read, labels or {})
+                by_index.setdefault(label_index, {})[slug] = _label_cell(read, labels or {})
     first = len(plan.names) - plan.extra
     cells = []
     for index in range(first, len(plan.names)):
@@ -319,7 +315,7 @@ def copy_csv(
     query = export_query(plan, queue, filters, user, since, until, order)
     sql, params = _compiled(query)
     cursor = db.session.connection().connection.driver_connection.cursor()
-    buffer, rows = bytearray(), 0
+    buffer = bytearray()
     cursor.execute("SET LOCAL jit = off")  # compiling this many expressions takes longer than running them
     with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
         for data in copy:
@@ -327,11 +323,9 @@ def copy_csv(
             if len(buffer) >= CHUNK_BYTES:
                 yield bytes(buffer)
                 buffer.clear()
-    rows = cursor.rowcount
     if buffer:
         yield bytes(buffer)
-    if expected is not None and rows != expected:
-        raise IncompleteExport(f"the export gave {rows:,} rows, not the {expected:,} it announced")
+    check_count(cursor.rowcount, expected)
 
 
 def _compiled(query: Select) -> tuple[str, dict[str, Any]]:
