@@ -22,11 +22,9 @@ import os
 import resource
 import shlex
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select
 
 from bench import _million
+from bench._gunicorn import Served
 from bench.queues import build_app, prepare
 from webapp.extensions import db
 from webapp.models import ApiClient, Queue
@@ -108,53 +107,7 @@ def api_key(app) -> str:
         return key
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Gunicorn:
-    """gunicorn with the repository's gunicorn.conf.py, one worker, on the bench database."""
-
-    def __init__(self, url: str) -> None:
-        self.port, self.log = free_port(), tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log")
-        env = os.environ | {
-            "APP_ENV": "development",
-            "DATABASE_URL": url,
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "WEB_CONCURRENCY": "1",
-            "GUNICORN_ACCESSLOG": "",
-            "RATELIMIT_ENABLED": "false",
-        }
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.process = subprocess.Popen(
-            [str(gunicorn), "wsgi:app"], cwd=ROOT, env=env, stdout=self.log, stderr=self.log
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("gunicorn did not start: " + Path(self.log.name).read_text()[-2000:])
-
-    def worker_peak_mb(self) -> float | None:
-        """The worker's peak resident memory (VmHWM), from /proc."""
-        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
-        for pid in children:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return None
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
-def over_http(server: Gunicorn, key: str) -> dict:
+def over_http(server: Served, key: str) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
     started = time.perf_counter()
     connection.request("GET", "/api/queues/highways/export.csv", headers={"Authorization": f"Bearer {key}"})
@@ -196,7 +149,8 @@ def main() -> None:
     app = build_app(url_text)
     prepare(app, args.rows)
     key = api_key(app)
-    server = Gunicorn(url_text)
+    # One worker, so its peak memory is the export's.
+    server = Served("wsgi:app", {"APP_ENV": "development", "DATABASE_URL": url_text}, workers=1)
     results: dict[str, list[dict]] = {"psql \\copy (reference)": [], "export in-process": [], "export over HTTP": []}
     try:
         for round_number in range(1, args.rounds + 1):

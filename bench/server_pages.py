@@ -19,60 +19,21 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._gunicorn import Served
+from bench.pages import ANSWERS, BASE  # the pothole journey and its answers, as the in-process bench walks it
+
 BIN = Path(sys.executable).parent
-BASE = "/services/report-a-road-problem"
-ANSWERS: dict[str, dict[str, str]] = {  # as bench/pages.py
-    "what-is-the-problem": {"category": "pothole"},
-    "where-is-it": {"street": "Briggate", "area": "City Centre", "landmark": "By number 24", "postcode": "ls1 6hd"},
-    "describe-it": {"description": "A deep pothole in the middle of the lane."},
-    "pothole-details": {"size": "medium", "position": "road"},
-    "photo": {},
-    "similar-reports": {"duplicate_of": "none"},
-    "get-updates": {"contact": "named"},
-    "your-details": {"name": "Sam Resident", "email": "sam@example.com", "phone": "01632 960 001"},
-}
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Served:
-    """An app under gunicorn with gunicorn.conf.py and two workers, until stopped."""
-
-    def __init__(self, app: str, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-pages-", suffix=".log")
-        settings = {"GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "2", "GUNICORN_ACCESSLOG": ""}
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), app], cwd=ROOT, env=os.environ | env | settings, stdout=self.log, stderr=self.log
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"{app} did not start: " + Path(self.log.name).read_text()[-2000:])
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def load(url: str, seconds: int, connections: int, cookie: str | None = None) -> tuple[float, int, str]:
