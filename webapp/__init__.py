@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config as config_module
-from webapp import templating
+from webapp import govuk_components, templating
 from webapp.catalogue import Catalogue, discover
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -26,6 +26,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
         template_folder=str(ROOT / "templates"),
         instance_path=str(ROOT / "instance"),
     )
+    app.jinja_environment = templating.Environment  # before anything makes app.jinja_env
     app.config.from_object(config or config_module.load())
     Path(app.instance_path).mkdir(exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
@@ -35,6 +36,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
 
     app.jinja_loader = ChoiceLoader(
         [
+            govuk_components.PortedLoader(),
             FileSystemLoader(str(ROOT / "templates")),
             PrefixLoader(
                 {
@@ -45,6 +47,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
         ]
     )
     templating.init_app(app)
+    govuk_components.install(app.jinja_env)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

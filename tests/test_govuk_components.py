@@ -1,0 +1,71 @@
+"""The Python ports of GOV.UK Frontend components (webapp/govuk_components.py) give the same markup as
+govuk-frontend-jinja's macros, byte for byte, for every example in GOV.UK Frontend's own fixtures.json (from the npm
+package that `make setup` installs), and the site's templates import the ports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import govuk_frontend_jinja
+import pytest
+from jinja2 import PackageLoader, PrefixLoader
+
+from tests.conftest import make_config
+from webapp import create_app, govuk_components
+
+FIXTURES = Path(__file__).resolve().parent.parent / "node_modules" / "govuk-frontend" / "dist" / "govuk" / "components"
+PACKAGE = Path(govuk_frontend_jinja.__file__).resolve().parent / "templates" / "components"
+# Every component of GOV.UK Frontend that govuk-frontend-jinja has: the ports of the label, hint, error message and
+# attributes are inside most of them, so all of them are compared.
+COMPONENTS = {
+    folder.name: "govuk" + "".join(part.title() for part in folder.name.split("-"))
+    for folder in sorted(PACKAGE.iterdir())
+    if (FIXTURES / folder.name / "fixtures.json").exists()
+}
+
+
+def fixtures(component: str) -> list[tuple[str, dict]]:
+    with open(FIXTURES / component / "fixtures.json", encoding="utf-8") as file:
+        return [(fixture["name"], fixture["options"]) for fixture in json.load(file)["fixtures"]]
+
+
+CASES = [
+    pytest.param(component, macro, options, id=f"{component}: {name}")
+    for component, macro in COMPONENTS.items()
+    for name, options in fixtures(component)
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site's app; no page is served, so no database is needed."""
+    tmp = tmp_path_factory.mktemp("components")
+    return create_app(make_config(f"sqlite:///{tmp / 'unused.sqlite3'}", tmp))
+
+
+@pytest.fixture(scope="module")
+def original(site):
+    """The site's Jinja environment (its settings: autoescape, trim_blocks, lstrip_blocks) loading the macros from
+    govuk-frontend-jinja itself, without the ports."""
+    return site.jinja_env.overlay(
+        loader=PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}), cache_size=400
+    )
+
+
+def render(env, component: str, macro: str, options: dict) -> str:
+    name = f"govuk_frontend_jinja/components/{component}/macro.html"
+    return getattr(env.get_template(name).module, macro)(options)
+
+
+@pytest.mark.parametrize(("component", "macro", "options"), CASES)
+def test_the_port_renders_each_fixture_as_the_macro_does(site, original, component, macro, options):
+    with site.test_request_context():
+        assert render(site.jinja_env, component, macro, options) == render(original, component, macro, options)
+
+
+@pytest.mark.parametrize(("template", "name"), govuk_components.PORTED.items())
+def test_the_site_imports_the_ports(site, template, name):
+    with site.test_request_context():
+        imported = site.jinja_env.get_template(template).module
+        assert getattr(imported, name) is getattr(govuk_components, name)
