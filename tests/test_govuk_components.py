@@ -10,6 +10,7 @@ from pathlib import Path
 import govuk_frontend_jinja
 import pytest
 from jinja2 import PackageLoader, PrefixLoader
+from markupsafe import Markup
 
 from tests.conftest import make_config
 from webapp import create_app, govuk_components
@@ -60,8 +61,11 @@ def render(env, component: str, macro: str, options: dict) -> str:
 
 @pytest.mark.parametrize(("component", "macro", "options"), CASES)
 def test_the_port_renders_each_fixture_as_the_macro_does(site, original, component, macro, options):
+    """Twice: a memoised component's second is the markup it kept, which must be this fixture's and no other's."""
     with site.test_request_context():
-        assert render(site.jinja_env, component, macro, options) == render(original, component, macro, options)
+        expected = render(original, component, macro, options)
+        assert render(site.jinja_env, component, macro, options) == expected
+        assert render(site.jinja_env, component, macro, options) == expected
 
 
 @pytest.mark.parametrize(("template", "name"), govuk_components.PORTED.items())
@@ -69,3 +73,50 @@ def test_the_site_imports_the_ports(site, template, name):
     with site.test_request_context():
         imported = site.jinja_env.get_template(template).module
         assert getattr(imported, name) is getattr(govuk_components, name)
+
+
+@pytest.mark.parametrize(("template", "name"), govuk_components.MEMOISED.items())
+def test_the_site_imports_the_frame_memoised(site, template, name):
+    with site.test_request_context():
+        imported = getattr(site.jinja_env.get_template(template).module, name)
+        assert isinstance(imported, govuk_components.Memoised)
+        assert imported is getattr(site.jinja_env.get_template(template).module, name)  # one for the process
+
+
+def test_a_memoised_macro_keeps_apart_params_that_render_differently(site):
+    with site.test_request_context():
+        back_link = site.jinja_env.get_template(
+            "govuk_frontend_jinja/components/back-link/macro.html"
+        ).module.govukBackLink
+        as_text = back_link({"href": "/", "text": "<b>Back</b>"})
+        as_markup = back_link({"href": "/", "html": Markup("<b>Back</b>")})
+        assert "&lt;b&gt;Back&lt;/b&gt;" in as_text
+        assert "<b>Back</b>" in as_markup
+        assert 'href="1"' in back_link({"href": 1}) and 'href="True"' in back_link({"href": True})
+
+
+def test_a_memoised_macro_renders_params_it_cannot_key_every_time(site):
+    class Link:
+        def __init__(self, href):
+            self.href = href
+
+        def __str__(self):
+            return self.href
+
+    with site.test_request_context():
+        back_link = site.jinja_env.get_template(
+            "govuk_frontend_jinja/components/back-link/macro.html"
+        ).module.govukBackLink
+        assert 'href="/one"' in back_link({"href": Link("/one")})
+        assert 'href="/two"' in back_link({"href": Link("/two")})
+
+
+def test_a_memoised_macro_keeps_a_bounded_number(site, monkeypatch):
+    monkeypatch.setattr(govuk_components, "MEMO_SIZE", 3)
+    with site.test_request_context():
+        back_link = site.jinja_env.get_template(
+            "govuk_frontend_jinja/components/back-link/macro.html"
+        ).module.govukBackLink
+        for number in range(10):
+            assert f'href="/{number}"' in back_link({"href": f"/{number}"})
+        assert len(back_link.kept) == 3

@@ -36,14 +36,9 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
 
     app.jinja_loader = ChoiceLoader(
         [
-            govuk_components.PortedLoader(),
             FileSystemLoader(str(ROOT / "templates")),
-            PrefixLoader(
-                {
-                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
-                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
-                }
-            ),
+            *govuk_components.loaders(),
+            PrefixLoader({"govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
         ]
     )
     templating.init_app(app)

@@ -18,10 +18,11 @@ is false), a present None prints as "None", and ``trim`` and ``indent`` are Jinj
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import BaseLoader, Environment, TemplateNotFound, Undefined
+from jinja2 import BaseLoader, Environment, PackageLoader, PrefixLoader, TemplateNotFound, Undefined
 from jinja2.filters import do_indent
 from markupsafe import Markup, escape
 
@@ -239,29 +240,225 @@ def govukInput(params: Any) -> Markup:  # noqa: N802
     return Markup("".join(out))
 
 
+def _items(actions: Any) -> Any:
+    """``actions['items']``, and whether it has any (``| length``)."""
+    items = _at(actions, "items")
+    return items, bool(actions) and not isinstance(items, Undefined) and len(items) > 0
+
+
+def _action_link(action: Any, card_title: Any) -> str:
+    html = _at(action, "html")
+    content = do_indent(Markup(html), 4) if html else escape(_at(action, "text"))
+    hidden = _at(action, "visuallyHiddenText")
+    if hidden or card_title:
+        extra = f" {escape(hidden)}" if hidden else ""
+        if card_title:
+            title_html = _at(card_title, "html")
+            title = Markup(do_indent(title_html, 6)) if title_html else escape(_at(card_title, "text"))
+            extra += f" ({title})"
+        content = f'{content}<span class="govuk-visually-hidden">{extra}</span>'
+    return (
+        f'<a class="{_classes("govuk-link", _at(action, "classes"))}" href="{escape(_at(action, "href"))}"'
+        f"{govukAttributes(_at(action, 'attributes'))}>{content}</a>"
+    )
+
+
+def _summary_card(params: Any, content: str) -> str:
+    title = _at(params, "title")
+    level = (_at(title, "headingLevel") if title else None) or 2
+    level = escape(level)
+    out = [
+        f'<div class="{_classes("govuk-summary-card", _at(params, "classes"))}"'
+        f"{govukAttributes(_at(params, 'attributes'))}>\n",
+        '  <div class="govuk-summary-card__title-wrapper">\n',
+    ]
+    if title:
+        out.append(
+            f'    <h{level} class="{_classes("govuk-summary-card__title", _at(title, "classes"))}">\n'
+            f"      {_content(title, 6)}\n    </h{level}>\n"
+        )
+    actions = _at(params, "actions")
+    items, any_items = _items(actions)
+    if any_items:
+        classes = _at(actions, "classes")
+        if len(items) == 1:
+            link = do_indent(_action_link(items[0], title), 4)
+            out.append(
+                f'    <div class="{_classes("govuk-summary-card__actions", classes)}">\n      {link}\n    </div>\n'
+            )
+        else:
+            out.append(f'    <ul class="{_classes("govuk-summary-card__actions", classes)}">\n')
+            for action in items:
+                link = do_indent(_action_link(action, title), 8)
+                out.append(f'      <li class="govuk-summary-card__action">\n        {link}\n      </li>\n')
+            out.append("    </ul>\n")
+    out.append(f'  </div>\n\n  <div class="govuk-summary-card__content">\n    {content}\n  </div>\n</div>\n')
+    return "".join(out)
+
+
+def govukSummaryList(params: Any) -> Markup:  # noqa: N802
+    rows = _at(params, "rows")
+    rows = () if isinstance(rows, Undefined) else rows
+    any_actions = any(_items(_at(row, "actions"))[1] for row in rows)
+    card = _at(params, "card")
+    card_title = _at(card, "title") if card else _UNDEFINED
+    out = [
+        f'<dl class="{_classes("govuk-summary-list", _at(params, "classes"))}"'
+        f"{govukAttributes(_at(params, 'attributes'))}>\n"
+    ]
+    for row in rows:
+        if not row:
+            continue
+        actions = _at(row, "actions")
+        items, any_items = _items(actions)
+        classes = "govuk-summary-list__row"
+        if any_actions and not (actions and items):
+            classes += " govuk-summary-list__row--no-actions"
+        key, value = _at(row, "key"), _at(row, "value")
+        out.append(
+            f'  <div class="{_classes(classes, _at(row, "classes"))}">\n'
+            f'    <dt class="{_classes("govuk-summary-list__key", _at(key, "classes"))}">\n'
+            f"      {_content(key, 6)}\n    </dt>\n"
+            f'    <dd class="{_classes("govuk-summary-list__value", _at(value, "classes"))}">\n'
+            f"      {_content(value, 6)}\n    </dd>\n"
+        )
+        if any_items:
+            out.append(f'    <dd class="{_classes("govuk-summary-list__actions", _at(actions, "classes"))}">\n')
+            if len(items) == 1:
+                out.append(f"{do_indent(_action_link(items[0], card_title), 6, True)}\n")
+            else:
+                out.append('      <ul class="govuk-summary-list__actions-list">\n')
+                for action in items:
+                    link = do_indent(_action_link(action, card_title), 8)
+                    out.append(
+                        f'        <li class="govuk-summary-list__actions-list-item">\n          {link}\n        </li>\n'
+                    )
+                out.append("      </ul>\n")
+            out.append("    </dd>\n")
+        out.append("  </div>\n")
+    out.append("</dl>")
+    summary_list = "".join(out)
+    if card:
+        return Markup(_summary_card(card, do_indent(summary_list, 4)))
+    return Markup(summary_list)
+
+
 PORTED = {
     "govuk_frontend_jinja/macros/attributes.html": "govukAttributes",
     "govuk_frontend_jinja/components/label/macro.html": "govukLabel",
     "govuk_frontend_jinja/components/hint/macro.html": "govukHint",
     "govuk_frontend_jinja/components/error-message/macro.html": "govukErrorMessage",
     "govuk_frontend_jinja/components/input/macro.html": "govukInput",
+    "govuk_frontend_jinja/components/summary-list/macro.html": "govukSummaryList",
 }
+
+# The page's frame, the same on every page or on every page of a journey: each macro's markup is kept by its params,
+# so a page renders it once per process. Only these: their params are the site's own words and links, never what a
+# resident or a case holds, so nobody's details are kept in memory between requests.
+MEMOISED = {
+    f"govuk_frontend_jinja/components/{folder}/macro.html": name
+    for folder, name in (
+        ("skip-link", "govukSkipLink"),
+        ("header", "govukHeader"),
+        ("generic-header", "govukGenericHeader"),
+        ("service-navigation", "govukServiceNavigation"),
+        ("phase-banner", "govukPhaseBanner"),
+        ("back-link", "govukBackLink"),
+        ("footer", "govukFooter"),
+    )
+}
+ORIGINALS = "govuk_frontend_jinja_original"  # the prefix that still loads govuk-frontend-jinja's own macros
+MEMO_SIZE = 512  # distinct params a macro keeps; the oldest go first
+
+
+class _Unkeyable(Exception):
+    pass
+
+
+def _key(value: Any) -> Any:
+    """A hashable key that tells apart every params value that renders differently: text from Markup, True from 1,
+    a mapping's order (attributes render in it)."""
+    if isinstance(value, str):
+        return (Markup, str(value)) if isinstance(value, Markup) else value
+    if value is None or isinstance(value, (bool, int, float)):
+        return (type(value), value)
+    if isinstance(value, Mapping):
+        return (Mapping, tuple((name, _key(item)) for name, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return (list, tuple(_key(item) for item in value))
+    if isinstance(value, Undefined):
+        return Undefined
+    raise _Unkeyable
+
+
+class Memoised:
+    """A macro whose markup is kept by its params (any params it cannot key, it renders each time)."""
+
+    def __init__(self, macro: Any) -> None:
+        self.macro = macro
+        self.kept: dict[Any, Markup] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, params: Any = _UNDEFINED) -> Markup:
+        try:
+            key = _key(params)
+        except _Unkeyable:
+            return self.macro(params)
+        markup = self.kept.get(key)
+        if markup is None:
+            markup = self.macro(params)
+            with self.lock:
+                while self.kept and len(self.kept) >= MEMO_SIZE:
+                    del self.kept[next(iter(self.kept))]
+                self.kept[key] = markup
+        return markup
+
+
+_MEMOISED: dict[str, Memoised] = {}
+
+
+def memoised(name: str, macro: Any) -> Memoised:
+    """The one Memoised of a macro for the process (each time Jinja makes the importing module, it asks again)."""
+    if name not in _MEMOISED:
+        _MEMOISED[name] = Memoised(macro)
+    return _MEMOISED[name]
 
 
 class PortedLoader(BaseLoader):
     """Loads each ported macro's template as one line that exports the Python function under the macro's name,
-    so every ``{% from ... import ... %}`` of it gets the function. Other names are not found here (the next loader
-    in a ChoiceLoader has them)."""
+    and each memoised one as the original macro wrapped in Memoised, so that every ``{% from ... import ... %}``
+    of it gets the function. Other names are not found here (the next loader in a ChoiceLoader has them)."""
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, None, Any]:
-        name = PORTED.get(template)
-        if name is None:
-            raise TemplateNotFound(template)
-        return f"{{% set {name} = _govuk_components.{name} %}}", None, lambda: True
+        if template in PORTED:
+            name = PORTED[template]
+            return f"{{% set {name} = _govuk_components.{name} %}}", None, lambda: True
+        if template in MEMOISED:
+            name = MEMOISED[template]
+            original = template.replace("govuk_frontend_jinja/", f"{ORIGINALS}/", 1)
+            source = (
+                f'{{% from "{original}" import {name} as _original %}}'
+                f'{{% set {name} = _govuk_components.memoised("{name}", _original) %}}'
+            )
+            return source, None, lambda: True
+        raise TemplateNotFound(template)
+
+
+def loaders() -> list[BaseLoader]:
+    """The loaders of govuk-frontend-jinja's templates with the ports in place, for a ChoiceLoader."""
+    return [
+        PortedLoader(),
+        PrefixLoader(
+            {
+                "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                ORIGINALS: PackageLoader("govuk_frontend_jinja"),
+            }
+        ),
+    ]
 
 
 def install(env: Environment) -> None:
-    """Make the ported components the ones env's templates import (put PortedLoader first in its loader too)."""
+    """Give env's templates the ports (its loader must include loaders())."""
     env.globals["_govuk_components"] = _NAMESPACE
 
 
@@ -271,6 +468,8 @@ class _Namespace:
     govukHint = staticmethod(govukHint)
     govukErrorMessage = staticmethod(govukErrorMessage)
     govukInput = staticmethod(govukInput)
+    govukSummaryList = staticmethod(govukSummaryList)
+    memoised = staticmethod(memoised)
 
 
 _NAMESPACE = _Namespace()

@@ -55,9 +55,12 @@ def page_url(service: Service, page: Page | None, changing: bool = False) -> str
 def back_url(service: Service, answers, page: Page, changing: bool) -> str:
     if changing:
         return url_for(".check_answers", slug=service.slug)
-    pages = journeys.applicable(service, answers)
-    index = pages.index(page) if page in pages else 0
-    return page_url(service, pages[index - 1]) if index > 0 else url_for(".start", slug=service.slug)
+    previous = None
+    for candidate in journeys.applying(service, answers):  # only as far as this page: later ones may need a query
+        if candidate is page:
+            return page_url(service, previous) if previous else url_for(".start", slug=service.slug)
+        previous = candidate
+    return url_for(".start", slug=service.slug)
 
 
 def load(service: Service) -> Draft:

@@ -8,7 +8,7 @@ submission exactly once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -110,17 +110,23 @@ def submitted_answers(submission: Submission) -> Answers:
     return Answers(submission.answers, context_of(submission))
 
 
+def applying(service: Service, answers: Answers) -> Iterator[Page]:
+    """The pages that apply, in order, each asked only when reached: whether a later page applies may need a query
+    (the similar reports), which a question early in the journey need not wait for."""
+    return (page for page in service.pages if page.applies(answers))
+
+
 def applicable(service: Service, answers: Answers) -> list[Page]:
-    return [page for page in service.pages if page.applies(answers)]
+    return list(applying(service, answers))
 
 
 def first_incomplete(service: Service, answers: Answers) -> Page | None:
-    return next((page for page in applicable(service, answers) if not page.is_complete(answers)), None)
+    return next((page for page in applying(service, answers) if not page.is_complete(answers)), None)
 
 
 def may_visit(service: Service, answers: Answers, page: Page) -> bool:
     """A page can be seen once it applies and every page before it is answered (no skipping ahead by URL)."""
-    for candidate in applicable(service, answers):
+    for candidate in applying(service, answers):
         if candidate is page:
             return True
         if not candidate.is_complete(answers):
