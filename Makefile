@@ -66,6 +66,8 @@ bench: setup $(VENV)/.dev ## Print the in-process time of every page of the jour
 	$(PY) bench/routing.py
 	@echo "Under gunicorn (gunicorn.conf.py) and wrk, beside a constant page and a naive GOV.UK page (needs wrk):"
 	@echo "  $(PY) bench/server_pages.py"
+	@echo "The pothole journey, 50 residents at once, gunicorn -w 2 on PostgreSQL (a database of its own, made afresh):"
+	@echo "  $(PY) bench/journeys.py [--residents 50] [--seconds 30]"
 	@echo "Over a million submissions, each in a PostgreSQL database of its own (created if missing; never 'test'):"
 	@echo "  $(PY) bench/queues.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_queues"
 	@echo "  $(PY) bench/open311.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_open311"
