@@ -121,15 +121,18 @@ def applicable(service: Service, answers: Answers) -> list[Page]:
 
 
 def first_incomplete(service: Service, answers: Answers) -> Page | None:
-    return next((page for page in applying(service, answers) if not page.is_complete(answers)), None)
+    """The first page that applies and is not answered. An answered page is passed without asking whether it
+    applies, which for some pages is a query."""
+    return next((page for page in service.pages if not page.is_complete(answers) and page.applies(answers)), None)
 
 
 def may_visit(service: Service, answers: Answers, page: Page) -> bool:
-    """A page can be seen once it applies and every page before it is answered (no skipping ahead by URL)."""
-    for candidate in applying(service, answers):
+    """A page can be seen once it applies and every page before it that applies is answered (no skipping ahead by
+    URL). As in first_incomplete, an answered page is passed without asking whether it applies."""
+    for candidate in service.pages:
         if candidate is page:
-            return True
-        if not candidate.is_complete(answers):
+            return page.applies(answers)
+        if not candidate.is_complete(answers) and candidate.applies(answers):
             return False
     return False
 
