@@ -303,6 +303,35 @@ def test_find_similar_open_compares_the_area_loosely(app_ctx):
     assert area_key(" Little  WOODHOUSE ") == "little woodhouse" and area_key("  ") is None
 
 
+def test_a_busy_street_gives_the_newest_in_the_same_area_however_many_are_elsewhere(app_ctx):
+    """A snow day: dozens of open reports on one street in another area, newer than the two in this one."""
+    older, newest = (
+        create_submission(street="Park Lane", area="Little Woodhouse", created_at=utcnow() - timedelta(hours=hours))
+        for hours in (30, 29)
+    )
+    for minutes in range(submissions.SIMILAR_BATCH * 2 + 3):
+        create_submission(street="Park Lane", area="Headingley", created_at=utcnow() - timedelta(minutes=minutes))
+    found = submissions.find_similar_open(
+        service_slug="report-a-road-problem",
+        category="pothole",
+        street_key=street_key("Park Lane"),
+        area="Little Woodhouse",
+        latitude=None,
+        longitude=None,
+    )
+    assert [similar.reference for similar in found] == [newest.reference, older.reference]
+    in_headingley = submissions.find_similar_open(
+        service_slug="report-a-road-problem",
+        category="pothole",
+        street_key=street_key("Park Lane"),
+        area="Headingley",
+        latitude=None,
+        longitude=None,
+    )
+    assert len(in_headingley) == submissions.SIMILAR_LIMIT
+    assert all(similar.area == "Headingley" for similar in in_headingley)
+
+
 # Saying it is that report: what the resident told us goes to it -----------------------------------------------
 
 

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, session
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import lifecycle, notifications, phones, submissions
 from webapp.catalogue import Answers, Context, Fee, Page, Service, SummaryRow, Unavailable
@@ -147,9 +148,12 @@ def after(service: Service, answers: Answers, page: Page, changing: bool) -> Pag
     back to check answers unless the change made another page need answering."""
     if changing:
         return first_incomplete(service, answers)
-    pages = applicable(service, answers)
-    following = pages[pages.index(page) + 1 :] if page in pages else []
-    return following[0] if following else first_incomplete(service, answers)
+    pages = applying(service, answers)  # asked only as far as the page after this one
+    if any(candidate is page for candidate in pages):
+        following = next(pages, None)
+        if following is not None:
+            return following
+    return first_incomplete(service, answers)
 
 
 def save(draft: Draft, service: Service, page: Page, form) -> None:
@@ -162,7 +166,18 @@ def save(draft: Draft, service: Service, page: Page, form) -> None:
         if other.name in stored and other is not page and not other.applies(updated):
             other.discard(stored.pop(other.name))
     draft.answers = stored
+    commit_keeping(draft)
+
+
+def commit_keeping(row: Any) -> None:
+    """Commit, keeping the row's values as they were written instead of reading them back: the page that follows
+    reads the draft again, which after a plain commit (that expires what was loaded) is a new transaction and a
+    query on another connection from the pool, for values this request has just written."""
+    db.session.flush()
+    written = {column.key: getattr(row, column.key) for column in inspect(row).mapper.column_attrs}
     db.session.commit()
+    for key, value in written.items():
+        set_committed_value(row, key, value)
 
 
 def summary(service: Service, answers: Answers) -> list[SummaryRow]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTXYZ"
 SIMILAR_RADIUS_METRES = 50
 SIMILAR_WITHIN = timedelta(days=30)
 SIMILAR_LIMIT = 5
+SIMILAR_BATCH = 20  # reports on the same street read at a time, until SIMILAR_LIMIT are in the same area
 
 
 def new_reference(prefix: str) -> str:
@@ -90,8 +92,15 @@ def find_similar_open(
         )
         query = query.where(Submission.latitude.is_(None))
     if street_key:
-        same_street = query.where(Submission.street_key == street_key).order_by(Submission.created_at.desc())
-        found += [Similar(s, None) for s in db.session.scalars(same_street) if same_area(area, s.area)]
+        # Newest first, a few at a time until there are enough: a busy street (a snow day's potholes) has hundreds.
+        same_street = query.where(Submission.street_key == street_key).order_by(
+            Submission.created_at.desc(), Submission.id.desc()
+        )
+        for offset in itertools.count(0, SIMILAR_BATCH):
+            batch = db.session.scalars(same_street.limit(SIMILAR_BATCH).offset(offset)).all()
+            found += [Similar(s, None) for s in batch if same_area(area, s.area)]
+            if len(found) >= SIMILAR_LIMIT or len(batch) < SIMILAR_BATCH:
+                break
     return found[:SIMILAR_LIMIT]
 
 
