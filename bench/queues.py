@@ -150,7 +150,8 @@ def child_export(url: str, fmt: str) -> None:
         stream, nbytes, lines = exports.stream_csv if fmt.startswith("csv") else exports.stream_jsonl, 0, 0
         start = time.perf_counter()
         for chunk in stream(queue, cases.QueueFilter(), user=None, since=None, until=None):
-            nbytes, lines = nbytes + len(chunk.encode()), lines + chunk.count("\n")
+            data = chunk if isinstance(chunk, bytes) else chunk.encode()  # PostgreSQL's COPY path gives bytes
+            nbytes, lines = nbytes + len(data), lines + data.count(b"\n")
         seconds, peak = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if tracemalloc.is_tracing() else None
     figures = {"rows": lines - fmt.startswith("csv"), "mb": nbytes / 2**20, "seconds": seconds, "traced": traced}
