@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, delete, func, select, text, tuple_, update
+from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
 
 from webapp import audit, lifecycle, notifications, submissions
 from webapp.extensions import db
@@ -21,6 +21,7 @@ from webapp.models import (
     CaseEvent,
     Follower,
     Queue,
+    QueueCountChange,
     Role,
     StaffUser,
     Status,
@@ -72,30 +73,73 @@ class QueueFigures:
         return sum(self.counts.get(status, 0) for status in OPEN_STATUSES)
 
 
+FOLD_AT = 1_000  # rows of changes to the queue counts, past which reading them folds them into one per queue and status
+
+
 def queue_figures(queues: Sequence[Queue]) -> list[QueueFigures]:
+    """Each queue's submissions by status (a sum over queue_count_change, which triggers on submission keep), and its
+    oldest open case."""
     ids = [queue.id for queue in queues]
     counts: dict[int, dict[str, int]] = {queue_id: {} for queue_id in ids}
     rows = db.session.execute(
-        select(Submission.queue_id, Submission.status, func.count())
-        .where(Submission.queue_id.in_(ids))
-        .group_by(Submission.queue_id, Submission.status)
-    )
-    for queue_id, status, count in rows:
-        counts[queue_id][status] = count
-    oldest = {queue.id: oldest_open(queue) for queue in queues}
+        select(QueueCountChange.queue_id, QueueCountChange.status, func.sum(QueueCountChange.change), func.count())
+        .where(QueueCountChange.queue_id.in_(ids))
+        .group_by(QueueCountChange.queue_id, QueueCountChange.status)
+    ).all()
+    for queue_id, status, count, _ in rows:
+        if count:
+            counts[queue_id][status] = int(count)
+    if sum(changes for *_, changes in rows) > FOLD_AT:
+        fold_queue_counts()
+    oldest = oldest_open(queues)
     return [QueueFigures(queue, counts[queue.id], oldest[queue.id]) for queue in queues]
 
 
-def oldest_open(queue: Queue) -> datetime | None:
-    """One index probe per open status, on (queue_id, status, created_at): fast however long the queue."""
-    found = [
-        db.session.scalar(
-            select(func.min(Submission.created_at)).where(Submission.queue_id == queue.id, Submission.status == status)
+def fold_queue_counts() -> None:
+    """Fold the changes to the queue counts into one row per queue and status, in a transaction of its own. The
+    rows are taken by one DELETE ... RETURNING, so what is folded is exactly what is deleted: a change committed by
+    another transaction meanwhile is either taken or left, never lost or counted twice, and two folds at once each
+    fold what they took."""
+    with db.engine.begin() as connection:
+        taken = connection.execute(
+            delete(QueueCountChange).returning(
+                QueueCountChange.queue_id, QueueCountChange.status, QueueCountChange.change
+            )
+        ).all()
+        folded: dict[tuple[int, str], int] = {}
+        for queue_id, status, change in taken:
+            folded[(queue_id, status)] = folded.get((queue_id, status), 0) + change
+        values = [
+            {"queue_id": queue_id, "status": status, "change": change}
+            for (queue_id, status), change in folded.items()
+            if change
+        ]
+        if values:
+            connection.execute(insert(QueueCountChange), values)
+
+
+def oldest_open(queues: Sequence[Queue]) -> dict[int, datetime | None]:
+    """Each queue's oldest open submission: one index probe per queue and open status, on (queue_id, status,
+    created_at), fast however long the queues, all in one statement."""
+    probes = [
+        (
+            queue.id,
+            select(func.min(Submission.created_at))
+            .where(Submission.queue_id == queue.id, Submission.status == status)
+            .scalar_subquery(),
         )
+        for queue in queues
         for status in OPEN_STATUSES
     ]
-    found = [_aware(value) for value in found if value is not None]
-    return min(found) if found else None
+    found: dict[int, datetime | None] = {queue.id: None for queue in queues}
+    if not probes:
+        return found
+    values = db.session.execute(select(*(probe for _, probe in probes))).one()
+    for (queue_id, _), value in zip(probes, values, strict=True):
+        value = _aware(value)
+        if value is not None and (found[queue_id] is None or value < found[queue_id]):
+            found[queue_id] = value
+    return found
 
 
 def _aware(value: datetime | None) -> datetime | None:

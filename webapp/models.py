@@ -200,6 +200,21 @@ class RoutingRule(db.Model):
     queue: Mapped[Queue] = relationship()
 
 
+class QueueCountChange(db.Model):
+    """How many submissions each queue holds in each status, kept as the database changes them: triggers on
+    submission (migration 0014) add a row of +1 or -1 (on PostgreSQL, one row a statement per queue and status) for
+    every submission that enters or leaves a queue or a status, so the queue figures are a sum over a few rows
+    instead of a count over the whole table. Rows only ever go in, so concurrent submissions never wait for each
+    other here; webapp.cases.fold_queue_counts folds them into one row per queue and status now and then."""
+
+    __tablename__ = "queue_count_change"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    change: Mapped[int] = mapped_column(BigInteger)
+
+
 class RoutingVersion(db.Model):
     """One row: a number the database itself raises whenever a routing rule or a queue changes (triggers, migration
     0012), so that every process can tell cheaply when the rules it holds in memory (webapp.routing) are out of
@@ -345,6 +360,11 @@ class Submission(db.Model):
         if self.updates_by:
             return UpdatesBy(self.updates_by).label
         return UpdatesBy.EMAIL.label if self.contact_email else UpdatesBy.NONE.label
+
+
+# The triggers on submission write to queue_count_change: it is made before submission and dropped (and emptied, as
+# the tests do between tests, row by row on SQLite) after it.
+Submission.__table__.add_is_dependent_on(QueueCountChange.__table__)
 
 
 class Address(db.Model):

@@ -1,0 +1,168 @@
+"""The queue figures are kept as submissions change (triggers on submission write to queue_count_change, migration
+0014): whatever changes a submission, by the ORM or by plain SQL, one at a time or many in a statement, the figures
+equal a count of the submissions; folding the changes keeps them; and on PostgreSQL a fold and submissions committed
+on other connections at the same moment neither lose nor double a count."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from tests.factories import create_submission
+from webapp import cases
+from webapp.extensions import db
+from webapp.models import Queue, QueueCountChange, Status, Submission
+
+
+def counted() -> dict[tuple[int, str], int]:
+    """The figures as the staff pages get them, for every queue."""
+    queues = list(db.session.scalars(select(Queue)))
+    return {
+        (figures.queue.id, status): count
+        for figures in cases.queue_figures(queues)
+        for status, count in figures.counts.items()
+    }
+
+
+def actual() -> dict[tuple[int, str], int]:
+    """A count of the submissions themselves."""
+    rows = db.session.execute(
+        select(Submission.queue_id, Submission.status, func.count())
+        .where(Submission.queue_id.is_not(None))
+        .group_by(Submission.queue_id, Submission.status)
+    )
+    return {(queue_id, status): count for queue_id, status, count in rows}
+
+
+def queue(slug: str) -> Queue:
+    return db.session.scalar(select(Queue).where(Queue.slug == slug))
+
+
+def test_every_kind_of_change_keeps_the_figures_equal_to_a_count(app_ctx):
+    highways, lighting = queue("highways"), queue("street-lighting")
+    made = [create_submission() for _ in range(4)]
+    made.append(create_submission(category="street-light-out", status=Status.IN_PROGRESS))
+    waiting = create_submission(queue=None, routing_rule=None, status=Status.AWAITING_PAYMENT)
+    assert counted() == actual() and sum(actual().values()) == 5
+
+    made[0].status = Status.IN_PROGRESS  # a status changes (the ORM)
+    made[1].queue = lighting  # moved to another queue
+    made[2].status, made[2].queue = Status.RESOLVED, lighting  # both at once
+    waiting.queue, waiting.status = highways, Status.RECEIVED  # paid: enters a queue
+    db.session.commit()
+    assert counted() == actual()
+
+    made[3].description = "Deeper now"  # a change that is neither queue nor status
+    db.session.commit()
+    db.session.execute(update(Submission).values(status=Status.CLOSED))  # many in one statement (plain SQL)
+    db.session.commit()
+    assert counted() == actual() and {status for _, status in actual()} == {"closed"}
+
+    db.session.execute(update(Submission).where(Submission.id == made[4].id).values(queue_id=None))  # leaves queues
+    db.session.execute(delete(Submission).where(Submission.id == made[0].id))
+    db.session.commit()
+    assert counted() == actual() and sum(actual().values()) == 4
+
+
+def test_folding_keeps_the_figures_in_one_row_per_queue_and_status(app_ctx, monkeypatch):
+    for status in (Status.RECEIVED, Status.RECEIVED, Status.IN_PROGRESS):
+        create_submission(status=status)
+    lighting = queue("street-lighting")
+    for submission in db.session.scalars(select(Submission)).all():
+        submission.queue = lighting
+        db.session.commit()
+    before = actual()
+    assert db.session.scalar(select(func.count()).select_from(QueueCountChange)) > len(before)
+
+    monkeypatch.setattr(cases, "FOLD_AT", 2)
+    assert counted() == before  # reading past FOLD_AT rows folds them, after reading
+    db.session.commit()
+    changes = db.session.execute(select(QueueCountChange.queue_id, QueueCountChange.status, QueueCountChange.change))
+    assert {(queue_id, status): change for queue_id, status, change in changes} == before
+    assert counted() == before
+
+
+def test_a_fold_between_another_connection_writing_and_committing_loses_nothing(app, app_ctx):
+    """One connection makes submissions and holds its transaction open; another folds and commits meanwhile; then
+    the first commits. On SQLite one writer waits for the other, so this is PostgreSQL's to show."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two connections writing at once need PostgreSQL")
+    for _ in range(3):
+        create_submission()
+    written, folded = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with app.app_context():
+                for status in (Status.RECEIVED, Status.IN_PROGRESS):
+                    db.session.add(
+                        Submission(
+                            **{
+                                column: getattr(db.session.scalars(select(Submission)).first(), column)
+                                for column in ("service_slug", "category", "channel", "classification", "queue_id")
+                            },
+                            reference=f"RP-TEST-{status.value[:4].upper()}",
+                            status=status,
+                            answers={},
+                            retain_until=db.session.scalars(select(Submission)).first().retain_until,
+                        )
+                    )
+                db.session.flush()  # the triggers have written their rows, not yet committed
+                written.set()
+                assert folded.wait(timeout=20)
+                db.session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert written.wait(timeout=20)
+    cases.fold_queue_counts()  # on its own connection: takes what is committed, leaves the rest
+    folded.set()
+    thread.join(timeout=30)
+    assert failures == []
+    db.session.rollback()
+    assert sum(actual().values()) == 5 and counted() == actual()
+
+
+def test_submissions_and_folds_at_once_on_two_connections_count_each_once(app, app_ctx):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two connections writing at once need PostgreSQL")
+    create_submission()
+    template = {
+        column: getattr(db.session.scalars(select(Submission)).first(), column)
+        for column in ("service_slug", "category", "channel", "classification", "queue_id", "retain_until")
+    }
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def submitting() -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                for number in range(40):
+                    status = (Status.RECEIVED, Status.IN_PROGRESS)[number % 2]
+                    db.session.add(Submission(**template, reference=f"RP-LOAD-{number:04}", status=status, answers={}))
+                    db.session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    def folding() -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                for _ in range(40):
+                    cases.fold_queue_counts()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=submitting), threading.Thread(target=folding)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert sum(actual().values()) == 41 and counted() == actual()
