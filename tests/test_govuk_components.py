@@ -120,3 +120,36 @@ def test_a_memoised_macro_keeps_a_bounded_number(site, monkeypatch):
         for number in range(10):
             assert f'href="/{number}"' in back_link({"href": f"/{number}"})
         assert len(back_link.kept) == 3
+
+
+STACKABLE = [  # the table fixtures with a head of text and rows: what stackedTable is given
+    pytest.param(options, id=name)
+    for name, options in fixtures("table")
+    if options.get("head")
+    and options.get("rows")
+    and all("text" in item for item in options["head"])
+    and all(len(row) <= len(options["head"]) for row in options["rows"])
+]
+
+
+@pytest.mark.parametrize("options", STACKABLE)
+@pytest.mark.parametrize("until", [None, "desktop"])
+def test_a_stacked_table_is_the_table_with_each_cell_labelled_by_its_column(site, original, options, until):
+    labels = [item["text"] for item in options["head"]]
+    labelled = [
+        [{**cell, "attributes": {**cell.get("attributes", {}), "data-label": labels[i]}} for i, cell in enumerate(row)]
+        for row in options["rows"]
+    ]
+    stacked = "app-table--stacked-until-desktop" if until else "app-table--stacked"
+    expected = {
+        **options,
+        "rows": labelled,
+        "classes": f"{options['classes']} {stacked}" if options.get("classes") else stacked,
+    }
+    params = {**options, **({"stackUntil": until} if until else {})}
+    with site.test_request_context():
+        template = site.jinja_env.from_string(
+            '{% from "staff/_tables.html" import stackedTable %}{{ stackedTable(p) }}'
+        )
+        assert template.render(p=params) == render(original, "table", "govukTable", expected | {"stackUntil": until})
+        assert 'data-label="' in template.render(p=params)

@@ -343,6 +343,88 @@ def govukSummaryList(params: Any) -> Markup:  # noqa: N802
     return Markup(summary_list)
 
 
+def _cell_content(cell: Any) -> Any:
+    """``cell.html | safe if cell.html else cell.text``"""
+    html = _at(cell, "html")
+    return Markup(html) if html else escape(_at(cell, "text"))
+
+
+def _spans(cell: Any) -> str:
+    colspan, rowspan = _at(cell, "colspan"), _at(cell, "rowspan")
+    colspan = f' colspan="{escape(colspan)}"' if colspan else ""
+    rowspan = f' rowspan="{escape(rowspan)}"' if rowspan else ""
+    return f"{colspan}{rowspan}{govukAttributes(_at(cell, 'attributes'))}"
+
+
+def _format(base: str, cell: Any) -> str:
+    fmt = _at(cell, "format")
+    return _classes(f"{base} {base}--{escape(fmt)}" if fmt else base, _at(cell, "classes"))
+
+
+def govukTable(params: Any) -> Markup:  # noqa: N802
+    classes = _classes("govuk-table", _at(params, "classes"))
+    out = [f'<table class="{classes}"{govukAttributes(_at(params, "attributes"))}>\n']
+    caption = _at(params, "caption")
+    if caption:
+        out.append(
+            f'  <caption class="{_classes("govuk-table__caption", _at(params, "captionClasses"))}">'
+            f"{escape(caption)}</caption>\n"
+        )
+    head = _at(params, "head")
+    if head:
+        out.append('  <thead class="govuk-table__head">\n    <tr class="govuk-table__row">\n')
+        for item in head:
+            out.append(
+                f'      <th scope="col" class="{_format("govuk-table__header", item)}"{_spans(item)}>'
+                f"{_cell_content(item)}</th>\n"
+            )
+        out.append("    </tr>\n  </thead>\n")
+    out.append('  <tbody class="govuk-table__body">\n')
+    rows = _at(params, "rows")
+    first_is_header = _at(params, "firstCellIsHeader")
+    for row in () if isinstance(rows, Undefined) else rows:
+        if not row:
+            continue
+        out.append('    <tr class="govuk-table__row">\n')
+        for index, cell in enumerate(row):
+            if index == 0 and first_is_header:
+                out.append(
+                    f'      <th scope="row" class="{_classes("govuk-table__header", _at(cell, "classes"))}"'
+                    f"{_spans(cell)}>{_cell_content(cell)}</th>\n"
+                )
+            else:
+                out.append(
+                    f'      <td class="{_format("govuk-table__cell", cell)}"{_spans(cell)}>{_cell_content(cell)}</td>\n'
+                )
+        out.append("    </tr>\n")
+    out.append("  </tbody>\n</table>\n")
+    return Markup("".join(out))
+
+
+def stacked_table(params: Any) -> Markup:
+    """A govukTable that fits a narrow screen (WCAG 1.4.10, reflow): each cell gets its column's name as data-label,
+    and .app-table--stacked (static/scss/app.scss) shows each row as one labelled block below the tablet breakpoint
+    (below the desktop one with "stackUntil": "desktop"). Wider screens get the table as it is. Give each column of
+    the head a "text", which is the label. (templates/staff/_tables.html exports it as stackedTable.)"""
+    labels = [_at(item, "text") for item in _at(params, "head")]
+    rows = [
+        [
+            {
+                **cell,
+                "attributes": {
+                    **(_at(cell, "attributes") or {}),
+                    "data-label": labels[index] if index < len(labels) else "",
+                },
+            }
+            for index, cell in enumerate(row)
+        ]
+        for row in _at(params, "rows")
+    ]
+    stacked = "app-table--stacked-until-desktop" if _at(params, "stackUntil") == "desktop" else "app-table--stacked"
+    classes = f"{params['classes']} {stacked}" if _at(params, "classes") else stacked
+    return govukTable({**params, "rows": rows, "classes": classes})
+
+
 PORTED = {
     "govuk_frontend_jinja/macros/attributes.html": "govukAttributes",
     "govuk_frontend_jinja/components/label/macro.html": "govukLabel",
@@ -350,11 +432,13 @@ PORTED = {
     "govuk_frontend_jinja/components/error-message/macro.html": "govukErrorMessage",
     "govuk_frontend_jinja/components/input/macro.html": "govukInput",
     "govuk_frontend_jinja/components/summary-list/macro.html": "govukSummaryList",
+    "govuk_frontend_jinja/components/table/macro.html": "govukTable",
 }
 
-# The page's frame, the same on every page or on every page of a journey: each macro's markup is kept by its params,
-# so a page renders it once per process. Only these: their params are the site's own words and links, never what a
-# resident or a case holds, so nobody's details are kept in memory between requests.
+# The page's frame, the same on every page or on every page of a journey, and the status tags that fill the staff
+# tables: each macro's markup is kept by its params, so a page renders it once per process. Only these: their params
+# are the site's own words and links (a status, "Resident replied"), never what a resident or a case holds, so
+# nobody's details are kept in memory between requests.
 MEMOISED = {
     f"govuk_frontend_jinja/components/{folder}/macro.html": name
     for folder, name in (
@@ -365,6 +449,7 @@ MEMOISED = {
         ("phase-banner", "govukPhaseBanner"),
         ("back-link", "govukBackLink"),
         ("footer", "govukFooter"),
+        ("tag", "govukTag"),
     )
 }
 ORIGINALS = "govuk_frontend_jinja_original"  # the prefix that still loads govuk-frontend-jinja's own macros
@@ -460,6 +545,7 @@ def loaders() -> list[BaseLoader]:
 def install(env: Environment) -> None:
     """Give env's templates the ports (its loader must include loaders())."""
     env.globals["_govuk_components"] = _NAMESPACE
+    env.globals["stacked_table"] = stacked_table
 
 
 class _Namespace:
@@ -469,6 +555,7 @@ class _Namespace:
     govukErrorMessage = staticmethod(govukErrorMessage)
     govukInput = staticmethod(govukInput)
     govukSummaryList = staticmethod(govukSummaryList)
+    govukTable = staticmethod(govukTable)
     memoised = staticmethod(memoised)
 
 
