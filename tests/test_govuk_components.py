@@ -153,3 +153,22 @@ def test_a_stacked_table_is_the_table_with_each_cell_labelled_by_its_column(site
         )
         assert template.render(p=params) == render(original, "table", "govukTable", expected | {"stackUntil": until})
         assert 'data-label="' in template.render(p=params)
+
+
+CALLED = """{% from "govuk_frontend_jinja/components/details/macro.html" import govukDetails %}
+{% from "govuk_frontend_jinja/components/fieldset/macro.html" import govukFieldset %}
+{% call govukDetails({"summaryText": "I know the <map> coordinates", "open": open, "classes": "app-x"}) %}
+  {% call govukFieldset({"legend": {"text": "Map coordinates", "classes": "govuk-fieldset__legend--s"},
+                         "describedBy": "hint"}) %}
+    <p id="hint">Inside & <b>marked up</b></p>
+  {% endcall %}
+{% endcall %}"""
+
+
+@pytest.mark.parametrize("open_", [True, False])
+def test_details_and_fieldset_given_their_content_by_call_render_as_the_macros_do(site, original, open_):
+    """As the location page uses them (no fixture of GOV.UK Frontend's has a caller)."""
+    with site.test_request_context():
+        ported = site.jinja_env.from_string(CALLED).render(open=open_)
+        assert ported == original.from_string(CALLED).render(open=open_)
+        assert "<b>marked up</b>" in ported and "&lt;map&gt;" in ported

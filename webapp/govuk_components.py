@@ -425,6 +425,93 @@ def stacked_table(params: Any) -> Markup:
     return govukTable({**params, "rows": rows, "classes": classes})
 
 
+def govukFieldset(params: Any, caller: Any = None) -> Markup:  # noqa: N802
+    legend = _at(params, "legend")
+    role, described_by = _at(params, "role"), _at(params, "describedBy")
+    out = [
+        f'<fieldset class="{_classes("govuk-fieldset", _at(params, "classes"))}"'
+        + (f' role="{escape(role)}"' if role else "")
+        + (f' aria-describedby="{escape(described_by)}"' if described_by else "")
+        + f"{govukAttributes(_at(params, 'attributes'))}>\n"
+    ]
+    if _at(legend, "html") or _at(legend, "text"):
+        out.append(f'  <legend class="{_classes("govuk-fieldset__legend", _at(legend, "classes"))}">\n')
+        if _at(legend, "isPageHeading"):
+            out.append(f'    <h1 class="govuk-fieldset__heading">\n      {_content(legend, 6)}\n    </h1>\n')
+        else:
+            out.append(f"    {_content(legend, 4)}\n")
+        out.append("  </legend>\n")
+    if caller:
+        out.append(f"{caller()}\n")
+    elif _at(params, "html"):
+        out.append(f"  {Markup(_at(params, 'html'))}\n")
+    out.append("</fieldset>\n")
+    return Markup("".join(out))
+
+
+def govukDetails(params: Any, caller: Any = None) -> Markup:  # noqa: N802
+    summary_html = _at(params, "summaryHtml")
+    summary = do_indent(_safe(summary_html), 6) if summary_html else escape(_at(params, "summaryText"))
+    if caller:
+        body = caller()
+    else:
+        html = _at(params, "html")
+        body = Markup(html) if html else escape(_at(params, "text"))
+    return Markup(
+        f'<details{_id_attribute(params)} class="{_classes("govuk-details", _at(params, "classes"))}"'
+        f"{govukAttributes(_at(params, 'attributes'))}{' open' if _at(params, 'open') else ''}>\n"
+        '  <summary class="govuk-details__summary">\n'
+        '    <span class="govuk-details__summary-text">\n'
+        f"      {summary}\n"
+        "    </span>\n"
+        "  </summary>\n"
+        '  <div class="govuk-details__text">\n'
+        f"    {body}\n"
+        "  </div>\n"
+        "</details>\n"
+    )
+
+
+_START_ICON = (
+    '<svg class="govuk-button__start-icon" xmlns="http://www.w3.org/2000/svg" width="17.5" height="19"'
+    ' viewBox="0 0 33 40" aria-hidden="true" focusable="false">\n'
+    '    <path fill="currentColor" d="M0 0h13l20 20-20 20H0l20-20z"/>\n'
+    "  </svg>"
+)
+
+
+def govukButton(params: Any) -> Markup:  # noqa: N802
+    classes = "govuk-button"
+    if _at(params, "classes"):
+        classes = f"{classes} {_at(params, 'classes')}"
+    start = _at(params, "isStartButton")
+    if start:
+        classes = f"{classes} govuk-button--start"
+    id_ = _at(params, "id")
+    common = f' class="{escape(classes)}" data-module="govuk-button"{govukAttributes(_at(params, "attributes"))}' + (
+        f' id="{escape(id_)}"' if id_ else ""
+    )
+    icon = f"  {_START_ICON}" if start else ""
+    content = _content(params, 2)
+    href = _at(params, "href")
+    if href:
+        return Markup(f'<a href="{escape(href)}" role="button" draggable="false"{common}>\n  {content}{icon}\n</a>')
+    value, name = _at(params, "value"), _at(params, "name")
+    double_click = _at(params, "preventDoubleClick")
+    attributes = (
+        (f' value="{escape(value)}"' if value else "")
+        + (f' name="{escape(name)}"' if name else "")
+        + (' disabled aria-disabled="true"' if _at(params, "disabled") else "")
+        + (
+            f' data-prevent-double-click="{escape(str(double_click).lower())}"'
+            if not isinstance(double_click, Undefined)
+            else ""
+        )
+    )
+    type_ = _at(params, "type") or "submit"
+    return Markup(f'<button type="{escape(type_)}"{attributes}{common}>\n  {content}{icon}\n</button>')
+
+
 PORTED = {
     "govuk_frontend_jinja/macros/attributes.html": "govukAttributes",
     "govuk_frontend_jinja/components/label/macro.html": "govukLabel",
@@ -433,6 +520,9 @@ PORTED = {
     "govuk_frontend_jinja/components/input/macro.html": "govukInput",
     "govuk_frontend_jinja/components/summary-list/macro.html": "govukSummaryList",
     "govuk_frontend_jinja/components/table/macro.html": "govukTable",
+    "govuk_frontend_jinja/components/fieldset/macro.html": "govukFieldset",
+    "govuk_frontend_jinja/components/details/macro.html": "govukDetails",
+    "govuk_frontend_jinja/components/button/macro.html": "govukButton",
 }
 
 # The page's frame, the same on every page or on every page of a journey, and the status tags that fill the staff
@@ -556,6 +646,9 @@ class _Namespace:
     govukInput = staticmethod(govukInput)
     govukSummaryList = staticmethod(govukSummaryList)
     govukTable = staticmethod(govukTable)
+    govukFieldset = staticmethod(govukFieldset)
+    govukDetails = staticmethod(govukDetails)
+    govukButton = staticmethod(govukButton)
     memoised = staticmethod(memoised)
 
 
