@@ -289,16 +289,21 @@ def test_with_a_map_position_reports_on_the_same_street_without_one_come_after_t
     assert far_on_the_same_street.reference not in page.text and other_area.reference not in page.text
 
 
-def test_find_similar_open_compares_the_area_loosely(app_ctx):
-    create_submission(street="Park Lane", area="Little  Woodhouse")
-    found = submissions.find_similar_open(
+def potholes_typed_on(street: str, area: str) -> list:
+    """The open potholes find_similar_open gives for a street and area typed without a map position."""
+    return submissions.find_similar_open(
         service_slug="report-a-road-problem",
         category="pothole",
-        street_key=street_key("Park Ln"),
-        area="little woodhouse",
+        street_key=street_key(street),
+        area=area,
         latitude=None,
         longitude=None,
     )
+
+
+def test_find_similar_open_compares_the_area_loosely(app_ctx):
+    create_submission(street="Park Lane", area="Little  Woodhouse")
+    found = potholes_typed_on("Park Ln", "little woodhouse")
     assert len(found) == 1 and found[0].distance is None
     assert area_key(" Little  WOODHOUSE ") == "little woodhouse" and area_key("  ") is None
 
@@ -311,23 +316,9 @@ def test_a_busy_street_gives_the_newest_in_the_same_area_however_many_are_elsewh
     )
     for minutes in range(submissions.SIMILAR_BATCH * 2 + 3):
         create_submission(street="Park Lane", area="Headingley", created_at=utcnow() - timedelta(minutes=minutes))
-    found = submissions.find_similar_open(
-        service_slug="report-a-road-problem",
-        category="pothole",
-        street_key=street_key("Park Lane"),
-        area="Little Woodhouse",
-        latitude=None,
-        longitude=None,
-    )
+    found = potholes_typed_on("Park Lane", "Little Woodhouse")
     assert [similar.reference for similar in found] == [newest.reference, older.reference]
-    in_headingley = submissions.find_similar_open(
-        service_slug="report-a-road-problem",
-        category="pothole",
-        street_key=street_key("Park Lane"),
-        area="Headingley",
-        latitude=None,
-        longitude=None,
-    )
+    in_headingley = potholes_typed_on("Park Lane", "Headingley")
     assert len(in_headingley) == submissions.SIMILAR_LIMIT
     assert all(similar.area == "Headingley" for similar in in_headingley)
 
