@@ -68,11 +68,11 @@ def test_the_port_renders_each_fixture_as_the_macro_does(site, original, compone
         assert render(site.jinja_env, component, macro, options) == expected
 
 
-@pytest.mark.parametrize(("template", "name"), govuk_components.PORTED.items())
-def test_the_site_imports_the_ports(site, template, name):
+@pytest.mark.parametrize(("template", "function"), govuk_components.PORTED.items())
+def test_the_site_imports_the_ports(site, template, function):
     with site.test_request_context():
         imported = site.jinja_env.get_template(template).module
-        assert getattr(imported, name) is getattr(govuk_components, name)
+        assert getattr(imported, function.__name__) is function
 
 
 @pytest.mark.parametrize(("template", "name"), govuk_components.MEMOISED.items())

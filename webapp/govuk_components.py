@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import BaseLoader, Environment, PackageLoader, PrefixLoader, TemplateNotFound, Undefined
@@ -31,10 +32,7 @@ _UNDEFINED = Undefined()
 
 def _at(obj: Any, key: str) -> Any:
     """Jinja's ``obj.key`` for params: a mapping's item, or Undefined."""
-    if isinstance(obj, Mapping):
-        value = obj.get(key, _UNDEFINED)
-        return value
-    return _UNDEFINED
+    return obj.get(key, _UNDEFINED) if isinstance(obj, Mapping) else _UNDEFINED
 
 
 def _path(obj: Any, *keys: str) -> Any:
@@ -55,6 +53,17 @@ def _content(params: Any, width: int) -> Any:
     if html:
         return do_indent(_safe(html), width)
     return escape(_at(params, "text"))
+
+
+def _raw(params: Any) -> Any:
+    """``params.html | safe if params.html else params.text``: the same, untrimmed and unindented."""
+    html = _at(params, "html")
+    return Markup(html) if html else escape(_at(params, "text"))
+
+
+def _attribute(name: str, value: Any) -> str:
+    """``{%- if value %} name="{{ value }}"{% endif %}``"""
+    return f' {name}="{escape(value)}"' if value else ""
 
 
 def _classes(base: str, extra: Any) -> str:
@@ -87,11 +96,9 @@ def govukAttributes(attributes: Any) -> Markup:  # noqa: N802 (the macro's name,
 def govukLabel(params: Any) -> Markup:  # noqa: N802
     if not (_at(params, "html") or _at(params, "text")):
         return Markup("")
-    for_ = _at(params, "for")
     label = (
         f'<label class="{_classes("govuk-label", _at(params, "classes"))}"'
-        f"{govukAttributes(_at(params, 'attributes'))}"
-        f"{f' for={chr(34)}{escape(for_)}{chr(34)}' if for_ else ''}>\n"
+        f"{govukAttributes(_at(params, 'attributes'))}{_attribute('for', _at(params, 'for'))}>\n"
         f"  {_content(params, 2)}\n</label>"
     )
     if _at(params, "isPageHeading"):
@@ -99,14 +106,10 @@ def govukLabel(params: Any) -> Markup:  # noqa: N802
     return Markup(f"{label}\n")
 
 
-def _id_attribute(params: Any) -> str:
-    id_ = _at(params, "id")
-    return f' id="{escape(id_)}"' if id_ else ""
-
-
 def govukHint(params: Any) -> Markup:  # noqa: N802
+    id_ = _attribute("id", _at(params, "id"))
     return Markup(
-        f'<div{_id_attribute(params)} class="{_classes("govuk-hint", _at(params, "classes"))}"'
+        f'<div{id_} class="{_classes("govuk-hint", _at(params, "classes"))}"'
         f"{govukAttributes(_at(params, 'attributes'))}>\n  {_content(params, 2)}\n</div>\n"
     )
 
@@ -118,19 +121,17 @@ def govukErrorMessage(params: Any) -> Markup:  # noqa: N802
     text = _content(params, 2)
     if hidden:
         text = f'<span class="govuk-visually-hidden">{escape(hidden)}:</span> {text}'
+    id_ = _attribute("id", _at(params, "id"))
     return Markup(
-        f'<p{_id_attribute(params)} class="{_classes("govuk-error-message", _at(params, "classes"))}"'
+        f'<p{id_} class="{_classes("govuk-error-message", _at(params, "classes"))}"'
         f"{govukAttributes(_at(params, 'attributes'))}>\n  {text}\n</p>\n"
     )
 
 
 def _affix(affix: Any, kind: str) -> str:
-    html = _at(affix, "html")
-    content = Markup(html).strip() if html else escape(_at(affix, "text"))
-    content = do_indent(content, 4) if html else content
     return (
         f'  <div class="{_classes(f"govuk-input__{kind}", _at(affix, "classes"))}" aria-hidden="true"'
-        f"{govukAttributes(_at(affix, 'attributes'))}>{content}</div>"
+        f"{govukAttributes(_at(affix, 'attributes'))}>{_content(affix, 4)}</div>"
     )
 
 
@@ -343,17 +344,11 @@ def govukSummaryList(params: Any) -> Markup:  # noqa: N802
     return Markup(summary_list)
 
 
-def _cell_content(cell: Any) -> Any:
-    """``cell.html | safe if cell.html else cell.text``"""
-    html = _at(cell, "html")
-    return Markup(html) if html else escape(_at(cell, "text"))
-
-
 def _spans(cell: Any) -> str:
-    colspan, rowspan = _at(cell, "colspan"), _at(cell, "rowspan")
-    colspan = f' colspan="{escape(colspan)}"' if colspan else ""
-    rowspan = f' rowspan="{escape(rowspan)}"' if rowspan else ""
-    return f"{colspan}{rowspan}{govukAttributes(_at(cell, 'attributes'))}"
+    return (
+        f"{_attribute('colspan', _at(cell, 'colspan'))}{_attribute('rowspan', _at(cell, 'rowspan'))}"
+        f"{govukAttributes(_at(cell, 'attributes'))}"
+    )
 
 
 def _format(base: str, cell: Any) -> str:
@@ -376,7 +371,7 @@ def govukTable(params: Any) -> Markup:  # noqa: N802
         for item in head:
             out.append(
                 f'      <th scope="col" class="{_format("govuk-table__header", item)}"{_spans(item)}>'
-                f"{_cell_content(item)}</th>\n"
+                f"{_raw(item)}</th>\n"
             )
         out.append("    </tr>\n  </thead>\n")
     out.append('  <tbody class="govuk-table__body">\n')
@@ -390,12 +385,10 @@ def govukTable(params: Any) -> Markup:  # noqa: N802
             if index == 0 and first_is_header:
                 out.append(
                     f'      <th scope="row" class="{_classes("govuk-table__header", _at(cell, "classes"))}"'
-                    f"{_spans(cell)}>{_cell_content(cell)}</th>\n"
+                    f"{_spans(cell)}>{_raw(cell)}</th>\n"
                 )
             else:
-                out.append(
-                    f'      <td class="{_format("govuk-table__cell", cell)}"{_spans(cell)}>{_cell_content(cell)}</td>\n'
-                )
+                out.append(f'      <td class="{_format("govuk-table__cell", cell)}"{_spans(cell)}>{_raw(cell)}</td>\n')
         out.append("    </tr>\n")
     out.append("  </tbody>\n</table>\n")
     return Markup("".join(out))
@@ -427,12 +420,10 @@ def stacked_table(params: Any) -> Markup:
 
 def govukFieldset(params: Any, caller: Any = None) -> Markup:  # noqa: N802
     legend = _at(params, "legend")
-    role, described_by = _at(params, "role"), _at(params, "describedBy")
     out = [
         f'<fieldset class="{_classes("govuk-fieldset", _at(params, "classes"))}"'
-        + (f' role="{escape(role)}"' if role else "")
-        + (f' aria-describedby="{escape(described_by)}"' if described_by else "")
-        + f"{govukAttributes(_at(params, 'attributes'))}>\n"
+        f"{_attribute('role', _at(params, 'role'))}{_attribute('aria-describedby', _at(params, 'describedBy'))}"
+        f"{govukAttributes(_at(params, 'attributes'))}>\n"
     ]
     if _at(legend, "html") or _at(legend, "text"):
         out.append(f'  <legend class="{_classes("govuk-fieldset__legend", _at(legend, "classes"))}">\n')
@@ -452,13 +443,10 @@ def govukFieldset(params: Any, caller: Any = None) -> Markup:  # noqa: N802
 def govukDetails(params: Any, caller: Any = None) -> Markup:  # noqa: N802
     summary_html = _at(params, "summaryHtml")
     summary = do_indent(_safe(summary_html), 6) if summary_html else escape(_at(params, "summaryText"))
-    if caller:
-        body = caller()
-    else:
-        html = _at(params, "html")
-        body = Markup(html) if html else escape(_at(params, "text"))
+    body = caller() if caller else _raw(params)
+    id_ = _attribute("id", _at(params, "id"))
     return Markup(
-        f'<details{_id_attribute(params)} class="{_classes("govuk-details", _at(params, "classes"))}"'
+        f'<details{id_} class="{_classes("govuk-details", _at(params, "classes"))}"'
         f"{govukAttributes(_at(params, 'attributes'))}{' open' if _at(params, 'open') else ''}>\n"
         '  <summary class="govuk-details__summary">\n'
         '    <span class="govuk-details__summary-text">\n'
@@ -487,20 +475,19 @@ def govukButton(params: Any) -> Markup:  # noqa: N802
     start = _at(params, "isStartButton")
     if start:
         classes = f"{classes} govuk-button--start"
-    id_ = _at(params, "id")
-    common = f' class="{escape(classes)}" data-module="govuk-button"{govukAttributes(_at(params, "attributes"))}' + (
-        f' id="{escape(id_)}"' if id_ else ""
+    common = (
+        f' class="{escape(classes)}" data-module="govuk-button"{govukAttributes(_at(params, "attributes"))}'
+        f"{_attribute('id', _at(params, 'id'))}"
     )
     icon = f"  {_START_ICON}" if start else ""
     content = _content(params, 2)
     href = _at(params, "href")
     if href:
         return Markup(f'<a href="{escape(href)}" role="button" draggable="false"{common}>\n  {content}{icon}\n</a>')
-    value, name = _at(params, "value"), _at(params, "name")
     double_click = _at(params, "preventDoubleClick")
     attributes = (
-        (f' value="{escape(value)}"' if value else "")
-        + (f' name="{escape(name)}"' if name else "")
+        _attribute("value", _at(params, "value"))
+        + _attribute("name", _at(params, "name"))
         + (' disabled aria-disabled="true"' if _at(params, "disabled") else "")
         + (
             f' data-prevent-double-click="{escape(str(double_click).lower())}"'
@@ -513,16 +500,19 @@ def govukButton(params: Any) -> Markup:  # noqa: N802
 
 
 PORTED = {
-    "govuk_frontend_jinja/macros/attributes.html": "govukAttributes",
-    "govuk_frontend_jinja/components/label/macro.html": "govukLabel",
-    "govuk_frontend_jinja/components/hint/macro.html": "govukHint",
-    "govuk_frontend_jinja/components/error-message/macro.html": "govukErrorMessage",
-    "govuk_frontend_jinja/components/input/macro.html": "govukInput",
-    "govuk_frontend_jinja/components/summary-list/macro.html": "govukSummaryList",
-    "govuk_frontend_jinja/components/table/macro.html": "govukTable",
-    "govuk_frontend_jinja/components/fieldset/macro.html": "govukFieldset",
-    "govuk_frontend_jinja/components/details/macro.html": "govukDetails",
-    "govuk_frontend_jinja/components/button/macro.html": "govukButton",
+    f"govuk_frontend_jinja/{path}": function
+    for path, function in (
+        ("macros/attributes.html", govukAttributes),
+        ("components/label/macro.html", govukLabel),
+        ("components/hint/macro.html", govukHint),
+        ("components/error-message/macro.html", govukErrorMessage),
+        ("components/input/macro.html", govukInput),
+        ("components/summary-list/macro.html", govukSummaryList),
+        ("components/table/macro.html", govukTable),
+        ("components/fieldset/macro.html", govukFieldset),
+        ("components/details/macro.html", govukDetails),
+        ("components/button/macro.html", govukButton),
+    )
 }
 
 # The page's frame, the same on every page or on every page of a journey, and the status tags that fill the staff
@@ -606,7 +596,7 @@ class PortedLoader(BaseLoader):
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, None, Any]:
         if template in PORTED:
-            name = PORTED[template]
+            name = PORTED[template].__name__
             return f"{{% set {name} = _govuk_components.{name} %}}", None, lambda: True
         if template in MEMOISED:
             name = MEMOISED[template]
@@ -638,18 +628,5 @@ def install(env: Environment) -> None:
     env.globals["stacked_table"] = stacked_table
 
 
-class _Namespace:
-    govukAttributes = staticmethod(govukAttributes)
-    govukLabel = staticmethod(govukLabel)
-    govukHint = staticmethod(govukHint)
-    govukErrorMessage = staticmethod(govukErrorMessage)
-    govukInput = staticmethod(govukInput)
-    govukSummaryList = staticmethod(govukSummaryList)
-    govukTable = staticmethod(govukTable)
-    govukFieldset = staticmethod(govukFieldset)
-    govukDetails = staticmethod(govukDetails)
-    govukButton = staticmethod(govukButton)
-    memoised = staticmethod(memoised)
-
-
-_NAMESPACE = _Namespace()
+# What the loaded templates reach as _govuk_components: each port by its macro's name, and memoised.
+_NAMESPACE = SimpleNamespace(**{function.__name__: function for function in PORTED.values()}, memoised=memoised)
