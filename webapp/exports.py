@@ -585,9 +585,7 @@ def spreadsheet_safe(value: Value) -> Value:
 def csv_value(value: Value) -> Value:
     """A cell of an export's CSV: spreadsheet_safe, and true and false in JSON's words (as PostgreSQL writes an
     answer's ``->>``), not Python's True and False."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return spreadsheet_safe(value)
+    return _code_text(value) if isinstance(value, bool) else spreadsheet_safe(value)
 
 
 # CSV as PostgreSQL's COPY writes it, so both databases give the same bytes (exports_sql): a line ends with "\n",
