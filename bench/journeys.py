@@ -35,9 +35,8 @@ sys.path.insert(0, str(ROOT))
 from bench._gunicorn import Served
 from bench._million import check_url, ensure_database
 from bench.pages import ANSWERS, BASE
-from bench.server_pages import site_env
+from bench.server_pages import CSRF, site_env
 
-CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 SESSION = re.compile(r"(session=[^;]*)")
 
 

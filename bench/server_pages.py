@@ -33,7 +33,7 @@ from bench._gunicorn import Served
 from bench.pages import ANSWERS, BASE  # the pothole journey and its answers, as the in-process bench walks it
 
 BIN = Path(sys.executable).parent
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')  # a form's, or check answers' own
 
 
 def load(url: str, seconds: int, connections: int, cookie: str | None = None) -> tuple[float, int, str]:
