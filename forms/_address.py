@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -22,6 +21,7 @@ from forms._common import required
 from webapp import addresses
 from webapp.catalogue import Answers, Page, SummaryRow
 from webapp.geo import normalise_postcode, street_key
+from webapp.widgets import GovRadioInput, GovSubmitInput, GovTextInput
 
 MANUAL = "manual"
 

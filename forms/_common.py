@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovTextInput
 from wtforms import EmailField, Field, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -21,6 +20,7 @@ from wtforms.validators import (
 )
 
 from webapp.geo import in_box, normalise_postcode
+from webapp.widgets import GovDateInput, GovRadioInput, GovTextInput
 
 
 def required(message: str) -> DataRequired:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
 from wtforms import Field, RadioField, StringField, TelField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -19,6 +18,7 @@ from webapp import phones
 from webapp.catalogue import Answers, Page, SummaryRow, assisted, online
 from webapp.geo import normalise_postcode
 from webapp.models import UpdatesBy
+from webapp.widgets import GovRadioInput, GovTextInput
 
 METHODS = {
     UpdatesBy.EMAIL: "Email",

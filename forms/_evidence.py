@@ -11,12 +11,12 @@ from typing import Any
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput
 from wtforms import HiddenField, SubmitField
 
 from webapp import evidence
 from webapp.catalogue import Answers, Page, SummaryRow
 from webapp.uploads import StoredPhoto, UploadError
+from webapp.widgets import GovFileInput
 
 MOST_FILES = 5
 

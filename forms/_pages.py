@@ -9,13 +9,13 @@ from typing import Any
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
 from wtforms import BooleanField, ValidationError
 
 from forms._common import PossibleDuplicateForm
 from webapp import uploads
 from webapp.catalogue import Answers, Page, SummaryRow
 from webapp.extensions import request_memo
+from webapp.widgets import GovCheckboxInput, GovFileInput
 
 
 class PhotoForm(FlaskForm):

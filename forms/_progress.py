@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovFileInput
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -14,6 +13,7 @@ from forms._common import required
 from forms._pages import PhotoForm
 from webapp import uploads
 from webapp.residents import REASON_MAX
+from webapp.widgets import GovCharacterCount, GovFileInput
 
 INFORMATION_MAX = 1000
 

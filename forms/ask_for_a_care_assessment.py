@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovCheckboxesInput, GovRadioInput, GovTextInput
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -27,6 +26,7 @@ from forms._contact import (
 )
 from forms._pages import InterruptionPage
 from webapp.catalogue import Answers, Page, Record, Service, SummaryRow, assisted, online
+from webapp.widgets import GovCharacterCount, GovCheckboxesInput, GovRadioInput, GovTextInput
 
 NEEDS = [
     SelectChoice("personal-care", "Washing, dressing or going to the toilet"),

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovTextInput
 from wtforms import RadioField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -23,6 +22,7 @@ from webapp import bookings, working_days
 from webapp.catalogue import Answers, Cancellation, Fee, Page, Record, Service, SummaryRow, online
 from webapp.models import Submission
 from webapp.money import format_pence
+from webapp.widgets import GovCharacterCount, GovRadioInput, GovTextInput
 
 SLUG = "bulky-waste"
 RULES = json.loads((Path(__file__).parent / "data" / "bulky-waste.json").read_text())

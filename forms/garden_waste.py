@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import RadioField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
@@ -21,6 +20,7 @@ from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, on
 from webapp.models import Submission
 from webapp.money import format_price
 from webapp.templating import govuk_date
+from webapp.widgets import GovRadioInput
 
 SLUG = "garden-waste"
 WHAT = "a garden waste subscription"

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
 from wtforms import RadioField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
@@ -25,6 +24,7 @@ from webapp.geo import street_key
 from webapp.models import Submission
 from webapp.money import format_price
 from webapp.templating import govuk_date
+from webapp.widgets import GovRadioInput, GovTextInput
 
 SLUG = "parking-permit"
 RULES = json.loads((Path(__file__).parent / "data" / "parking-permits.json").read_text())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField, ValidationError
 
 from forms._charges import ChargeLookupForm, ChargePage, ReceiptEmailForm, payable_charge
@@ -14,6 +13,7 @@ from webapp import charges
 from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, online
 from webapp.models import Charge
 from webapp.money import format_pence
+from webapp.widgets import GovTextInput
 
 NO_MATCH = "No penalty charge notice matches that PCN number and vehicle registration. Check both and try again"
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
 from wtforms import RadioField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
@@ -20,6 +19,7 @@ from webapp.catalogue import Answers, Fee, Page, Record, Service, SummaryRow, on
 from webapp.geo import normalise_postcode
 from webapp.models import Charge
 from webapp.money import format_pence, parse_pounds
+from webapp.widgets import GovRadioInput, GovTextInput
 
 NO_MATCH = "No invoice matches that invoice number and postcode. Check both and try again"
 MINIMUM = 100  # pence: the least part payment taken online

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField
 
 from forms._charges import ReceiptEmailForm, count_lookup
@@ -21,6 +20,7 @@ from webapp.geo import normalise_postcode
 from webapp.models import Submission, Subscription
 from webapp.money import format_price
 from webapp.templating import govuk_date
+from webapp.widgets import GovTextInput
 
 NO_MATCH = "No garden waste subscription matches that reference and postcode. Check both and try again"
 

@@ -8,11 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
-    GovRadioInput,
-    GovTextInput,
-)
 from wtforms import RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
@@ -31,6 +26,11 @@ from webapp.catalogue import Answers, Open311, Open311Fill, Page, Record, Servic
 from webapp.exports import ExportColumn, answer, label_of, labels_of, latest_update, latest_update_at, photo_links
 from webapp.geo import normalise_postcode, street_key
 from webapp.templating import govuk_date
+from webapp.widgets import (
+    GovCharacterCount,
+    GovRadioInput,
+    GovTextInput,
+)
 
 SLUG = "report-a-road-problem"
 

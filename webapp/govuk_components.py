@@ -19,11 +19,12 @@ is false), a present None prints as "None", and ``trim`` and ``indent`` are Jinj
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from jinja2 import BaseLoader, Environment, PackageLoader, PrefixLoader, TemplateNotFound, Undefined
+from jinja2 import BaseLoader, Environment, PackageLoader, PrefixLoader, TemplateNotFound, Undefined, nodes
 from jinja2.filters import do_indent
 from markupsafe import Markup, escape
 
@@ -620,6 +621,22 @@ def loaders() -> list[BaseLoader]:
             }
         ),
     ]
+
+
+_WIDGET_MACROS: weakref.WeakKeyDictionary[Environment, dict[str, Callable[[Any], Markup]]] = weakref.WeakKeyDictionary()
+
+
+def widget_macro(env: Environment, template: str) -> Callable[[Any], Markup]:
+    """The macro that one of govuk-frontend-wtf's widget templates calls, as env loads it (the port, where there is
+    one). Each of those templates is the same two lines, ``{% from "govuk_frontend_jinja/components/input/macro.html"
+    import govukInput %}{{ govukInput(params) }}``: read from the template itself, not from a list kept here."""
+    found = _WIDGET_MACROS.setdefault(env, {})
+    if template not in found:
+        source = env.loader.get_source(env, template)[0]
+        (imported,) = env.parse(source).find_all(nodes.FromImport)
+        (name,) = imported.names
+        found[template] = getattr(env.get_template(imported.template.value).module, name)
+    return found[template]
 
 
 def install(env: Environment) -> None:

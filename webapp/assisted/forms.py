@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovTextInput
 from wtforms import BooleanField, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
@@ -14,6 +13,7 @@ from forms._common import email_field
 from forms._contact import MOBILE_ERROR
 from webapp import phones
 from webapp.models import Channel, PaymentMethod
+from webapp.widgets import GovCheckboxInput, GovRadioInput, GovTextInput
 
 
 class NewCallForm(FlaskForm):

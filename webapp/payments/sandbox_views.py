@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import Field, StringField
 from wtforms.validators import DataRequired, Length, StopValidation
 
@@ -15,6 +14,7 @@ from webapp import payments
 from webapp.extensions import db
 from webapp.models import SandboxPayment
 from webapp.payments.sandbox import TEST_CARDS
+from webapp.widgets import GovTextInput
 
 bp = Blueprint("sandbox_payments", __name__, url_prefix="/sandbox-payments")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -13,6 +12,7 @@ from webapp import feedback
 from webapp.catalogue import Service
 from webapp.extensions import limiter
 from webapp.public import bp
+from webapp.widgets import GovCharacterCount, GovRadioInput
 
 
 class FeedbackForm(FlaskForm):

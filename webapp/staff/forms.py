@@ -3,17 +3,6 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
-    GovCheckboxesInput,
-    GovCheckboxInput,
-    GovDateInput,
-    GovPasswordInput,
-    GovRadioInput,
-    GovSelect,
-    GovTextArea,
-    GovTextInput,
-)
 from wtforms import (
     BooleanField,
     DateField,
@@ -36,6 +25,17 @@ from webapp.charges import today
 from webapp.geo import normalise_postcode
 from webapp.models import QUEUE_STATUSES, Status
 from webapp.money import parse_pounds
+from webapp.widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
 
 NOTE_MAX = 2000
 
