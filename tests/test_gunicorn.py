@@ -91,7 +91,7 @@ def gunicorn(served_database, tmp_path) -> Iterator:
     port."""
     started: list[subprocess.Popen] = []
 
-    def start(*arguments: str, config: Path = ROOT / "gunicorn.conf.py") -> int:
+    def start(*arguments: str, config: Path = ROOT / "gunicorn.conf.py", workers: int = 1) -> int:
         port = free_port()
         env = os.environ | {
             "APP_ENV": "development",
@@ -99,7 +99,7 @@ def gunicorn(served_database, tmp_path) -> Iterator:
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_TIMEOUT": "1",
-            "WEB_CONCURRENCY": "1",
+            "WEB_CONCURRENCY": str(workers),
             "GUNICORN_ACCESSLOG": "",
         }
         command = [str(GUNICORN), "--config", str(config), "--bind", f"127.0.0.1:{port}", *arguments, "wsgi:app"]
@@ -156,6 +156,23 @@ def test_a_large_export_through_the_production_settings_arrives_whole(gunicorn, 
     assert len(lines) == 1 + ROWS
     assert lines[-1].startswith(f"RP-{(ROWS - 1) // 10000:04d}-{(ROWS - 1) % 10000:04d},")
     assert took > 1  # longer than the worker timeout, and not cut off
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on the port (IPv4, from the kernel's table)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A")
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's table of sockets")
+def test_each_worker_listens_on_a_socket_of_its_own(gunicorn):
+    """So the kernel spreads connections over the workers: on one shared socket, kept-alive connections stayed with
+    whichever worker accepted them first, and under load one worker did all the work (bench/journeys.py)."""
+    port = gunicorn(workers=2)
+    deadline = time.monotonic() + 60
+    while listening_sockets(port) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert listening_sockets(port) == 2
 
 
 def test_with_gunicorns_defaults_the_same_export_is_cut_off_and_the_client_can_tell(
