@@ -105,11 +105,14 @@ class SimilarReportsPage(Page):
     change either and the question is asked again.
 
     ``find`` gives the open reports (webapp.submissions.Similar) that may be this one; ``describe`` turns one into
-    the ReportCard the resident sees. Their photos are shown only to a resident whose draft finds that report."""
+    the ReportCard the resident sees. Their photos are shown only to a resident whose draft finds that report.
+    ``exists``, when given, says whether ``find`` would find any, more cheaply: most pages of a journey only ask
+    whether this page applies."""
 
     form: type[FlaskForm] = PossibleDuplicateForm
     template: str = "public/journey/possible-duplicates.html"
     find: Callable[[Answers], list[Any]] = lambda answers: []
+    exists: Callable[[Answers], bool] | None = None
     fingerprint: Callable[[Answers], str] = lambda answers: ""
     describe: Callable[[Any], ReportCard] = plain_card
 
@@ -135,7 +138,14 @@ class SimilarReportsPage(Page):
         return next((photo for photo in photos if photo.stored_id == stored_id), None)
 
     def applies(self, answers: Answers) -> bool:
-        return bool(self.found(answers))
+        key = (self.name, self.fingerprint(answers))
+        found = request_memo("similar_reports")
+        if key in found or self.exists is None:
+            return bool(self.found(answers))
+        exists = request_memo("similar_reports_exist")
+        if key not in exists:
+            exists[key] = self.exists(answers)
+        return exists[key]
 
     def is_complete(self, answers: Answers) -> bool:
         stored = answers.get(self.name)

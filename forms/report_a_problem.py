@@ -219,16 +219,25 @@ def _coordinates(answers: Answers) -> tuple[float | None, float | None]:
     return (float(lat), float(lon)) if lat and lon else (None, None)
 
 
-def find_similar(answers: Answers) -> list[Any]:
+def _like_this(answers: Answers) -> dict[str, Any]:
+    """What makes another open report like this one: its kind and its place."""
     lat, lon = _coordinates(answers)
-    return submissions.find_similar_open(
-        service_slug=SLUG,
-        category=answers.value("category"),
-        street_key=street_key(answers.value("street")),
-        area=answers.value("area"),
-        latitude=lat,
-        longitude=lon,
-    )
+    return {
+        "service_slug": SLUG,
+        "category": answers.value("category"),
+        "street_key": street_key(answers.value("street")),
+        "area": answers.value("area"),
+        "latitude": lat,
+        "longitude": lon,
+    }
+
+
+def find_similar(answers: Answers) -> list[Any]:
+    return submissions.find_similar_open(**_like_this(answers))
+
+
+def any_similar(answers: Answers) -> bool:
+    return bool(submissions.similar_open(**_like_this(answers)))
 
 
 DESCRIPTION_PREVIEW = 100  # characters of a report's description shown to someone who may be reporting it again
@@ -445,6 +454,7 @@ SERVICE = Service(
             "similar-reports",
             "Is this the problem you are reporting?",
             find=find_similar,
+            exists=any_similar,
             fingerprint=place,
             describe=describe,
         ),

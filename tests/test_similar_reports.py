@@ -290,15 +290,19 @@ def test_with_a_map_position_reports_on_the_same_street_without_one_come_after_t
 
 
 def potholes_typed_on(street: str, area: str) -> list:
-    """The open potholes find_similar_open gives for a street and area typed without a map position."""
-    return submissions.find_similar_open(
-        service_slug="report-a-road-problem",
-        category="pothole",
-        street_key=street_key(street),
-        area=area,
-        latitude=None,
-        longitude=None,
-    )
+    """The open potholes find_similar_open gives for a street and area typed without a map position, which must be
+    the ones similar_open picks (what the journey asks on most pages, to know whether to show them)."""
+    where = {
+        "service_slug": "report-a-road-problem",
+        "category": "pothole",
+        "street_key": street_key(street),
+        "area": area,
+        "latitude": None,
+        "longitude": None,
+    }
+    found = submissions.find_similar_open(**where)
+    assert [(similar.id, similar.distance) for similar in found] == submissions.similar_open(**where)
+    return found
 
 
 def test_find_similar_open_compares_the_area_loosely(app_ctx):

@@ -6,6 +6,7 @@ import itertools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -52,7 +53,7 @@ class Similar:
         return getattr(self.submission, name)
 
 
-def find_similar_open(
+def similar_open(
     *,
     service_slug: str,
     category: str | None,
@@ -60,48 +61,57 @@ def find_similar_open(
     area: str | None = None,
     latitude: float | None,
     longitude: float | None,
-) -> list[Similar]:
-    """Open reports of the same kind from the last 30 days: within 50 metres when we have a map
-    position, else on the same street. Nearest (or newest) first.
+) -> list[tuple[int, float | None]]:
+    """Open reports of the same kind from the last 30 days: within 50 metres when we have a map position, else on
+    the same street. Nearest (or newest) first, as (id, distance in metres when both have a map position).
 
     The same street means the same street in the same area, when both reports name one ("Park Lane, Headingley"
     is not "Park Lane, Little Woodhouse"). With a map position, reports on the same street that were given
-    without one come after the nearby ones: they may be the same problem, and nothing else would find them."""
+    without one come after the nearby ones: they may be the same problem, and nothing else would find them.
+
+    Only the columns that decide are read: the journey asks whether there are any on most of its pages, and shows
+    them (find_similar_open) on one."""
     if not category:
         return []
-    query = select(Submission).where(
+    criteria = (
         Submission.service_slug == service_slug,
         Submission.category == category,
         Submission.status.in_([status.value for status in OPEN_STATUSES]),
         Submission.created_at >= utcnow() - SIMILAR_WITHIN,
     )
-    found: list[Similar] = []
+    found: list[tuple[int, float | None]] = []
     if latitude is not None and longitude is not None:
         south, west, north, east = box_around(latitude, longitude, SIMILAR_RADIUS_METRES)
-        nearby = query.where(
-            Submission.latitude.between(south, north),
-            Submission.longitude.between(west, east),
+        nearby = select(Submission.id, Submission.latitude, Submission.longitude).where(
+            *criteria, Submission.latitude.between(south, north), Submission.longitude.between(west, east)
         )
-        found = [
-            Similar(s, distance_metres(latitude, longitude, s.latitude, s.longitude))
-            for s in db.session.scalars(nearby)
+        measured = [
+            (id_, distance_metres(latitude, longitude, lat, lon)) for id_, lat, lon in db.session.execute(nearby)
         ]
-        found = sorted(
-            (similar for similar in found if similar.distance <= SIMILAR_RADIUS_METRES),
-            key=lambda similar: similar.distance,
-        )
-        query = query.where(Submission.latitude.is_(None))
+        found = sorted(((id_, d) for id_, d in measured if d <= SIMILAR_RADIUS_METRES), key=lambda pair: pair[1])
+        criteria = (*criteria, Submission.latitude.is_(None))
     if street_key:
         # Newest first, a few at a time until there are enough: a busy street (a snow day's potholes) has hundreds.
-        same_street = query.where(Submission.street_key == street_key).order_by(
-            Submission.created_at.desc(), Submission.id.desc()
+        same_street = (
+            select(Submission.id, Submission.area)
+            .where(*criteria, Submission.street_key == street_key)
+            .order_by(Submission.created_at.desc(), Submission.id.desc())
         )
         for offset in itertools.count(0, SIMILAR_BATCH):
-            batch = db.session.scalars(same_street.limit(SIMILAR_BATCH).offset(offset)).all()
-            found += [Similar(s, None) for s in batch if same_area(area, s.area)]
+            batch = db.session.execute(same_street.limit(SIMILAR_BATCH).offset(offset)).all()
+            found += [(id_, None) for id_, other in batch if same_area(area, other)]
             if len(found) >= SIMILAR_LIMIT or len(batch) < SIMILAR_BATCH:
                 break
     return found[:SIMILAR_LIMIT]
+
+
+def find_similar_open(**where: Any) -> list[Similar]:
+    """The reports similar_open finds (given the same arguments), loaded, in its order."""
+    chosen = similar_open(**where)
+    if not chosen:
+        return []
+    loaded = {s.id: s for s in db.session.scalars(select(Submission).where(Submission.id.in_([i for i, _ in chosen])))}
+    return [Similar(loaded[id_], distance) for id_, distance in chosen if id_ in loaded]
 
 
 def public_updates(submission: Submission) -> list[CaseEvent]:
