@@ -461,6 +461,99 @@ def govukDetails(params: Any, caller: Any = None) -> Markup:  # noqa: N802
     )
 
 
+def _cat(*parts: Any) -> str:
+    """Jinja's ``a ~ b``: each part as text, Undefined as nothing."""
+    return "".join("" if isinstance(part, Undefined) else str(part) for part in parts)
+
+
+def _before_after(form_group: Any, key: str) -> str:
+    """A date input's ``formGroup.beforeInputs`` or ``afterInputs``, on its line, when given."""
+    around = _at(form_group, key) if form_group else _UNDEFINED
+    if not around:
+        return ""
+    html = _at(around, "html")
+    return f"    {do_indent(_safe(html), 4) if html else escape(_at(around, 'text'))}\n"
+
+
+_DATE_ITEMS = (
+    {"name": "day", "classes": "govuk-input--width-2"},
+    {"name": "month", "classes": "govuk-input--width-2"},
+    {"name": "year", "classes": "govuk-input--width-4"},
+)
+
+
+def govukDateInput(params: Any) -> Markup:  # noqa: N802
+    fieldset = _at(params, "fieldset")
+    described_by = _at(fieldset, "describedBy") if fieldset and _at(fieldset, "describedBy") else ""
+    items = _at(params, "items")
+    if not (isinstance(params, Mapping) and "items" in params and items):
+        items = _DATE_ITEMS
+    id_ = _at(params, "id")
+    inner = []
+    hint = _at(params, "hint")
+    if hint:
+        hint_id = _cat(id_, "-hint")
+        described_by = f"{described_by} {hint_id}" if described_by else hint_id
+        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
+        inner.append(f"  {do_indent(govukHint(hint_params).strip(), 2)}\n")
+    error = _at(params, "errorMessage")
+    if error:
+        error_id = _cat(id_, "-error")
+        described_by = f"{described_by} {error_id}" if described_by else error_id
+        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
+        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
+        inner.append(f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n")
+    form_group = _at(params, "formGroup")
+    inner.append(
+        f'  <div class="{_classes("govuk-date-input", _at(params, "classes"))}"'
+        f"{govukAttributes(_at(params, 'attributes'))}{_attribute('id', id_)}>\n"
+    )
+    inner.append(_before_after(form_group, "beforeInputs"))
+    name_prefix = _at(params, "namePrefix")
+    for item in items:
+        name = _at(item, "name")
+        label = _at(item, "label")
+        item_classes = _at(item, "classes")
+        field = govukInput(
+            {
+                "label": {"text": label if label else _cat(name).capitalize(), "classes": "govuk-date-input__label"},
+                "id": _at(item, "id") or _cat(id_, "-", name),
+                "classes": _cat("govuk-date-input__input ", item_classes if item_classes else _UNDEFINED),
+                "name": _cat(name_prefix, "-", name) if name_prefix else name,
+                "value": _at(item, "value"),
+                "type": "text",
+                "inputmode": _at(item, "inputmode") or "numeric",
+                "autocomplete": _at(item, "autocomplete"),
+                "pattern": _at(item, "pattern"),
+                "attributes": _at(item, "attributes"),
+            }
+        )
+        inner.append(f'    <div class="govuk-date-input__item">\n      {do_indent(field.strip(), 6)}\n    </div>\n')
+    inner.append(_before_after(form_group, "afterInputs"))
+    inner.append("  </div>\n")
+    inner_html = Markup("".join(inner))
+    group_classes = "govuk-form-group govuk-form-group--error" if error else "govuk-form-group"
+    out = (
+        f'<div class="{_classes(group_classes, _at(form_group, "classes") if form_group else None)}"'
+        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
+    )
+    if fieldset:
+        wrapped = govukFieldset(
+            {
+                "describedBy": described_by,
+                "classes": _at(fieldset, "classes"),
+                "role": "group",
+                "attributes": _at(fieldset, "attributes"),
+                "legend": _at(fieldset, "legend"),
+                "html": inner_html.strip(),
+            }
+        )
+        out += f"{do_indent(wrapped.strip(), 2)}\n"
+    else:
+        out += f"  {inner_html.strip()}\n"
+    return Markup(f"{out}</div>\n")
+
+
 _START_ICON = (
     '<svg class="govuk-button__start-icon" xmlns="http://www.w3.org/2000/svg" width="17.5" height="19"'
     ' viewBox="0 0 33 40" aria-hidden="true" focusable="false">\n'
@@ -513,6 +606,7 @@ PORTED = {
         ("components/fieldset/macro.html", govukFieldset),
         ("components/details/macro.html", govukDetails),
         ("components/button/macro.html", govukButton),
+        ("components/date-input/macro.html", govukDateInput),
     )
 }
 
