@@ -5,8 +5,9 @@ A question page used to spend most of its time in Jinja macros: each text input 
 govukHint, govukErrorMessage and, a dozen times a field, govukAttributes, each call importing the next. These
 functions are line-by-line ports of those macros (govuk-frontend-jinja 4.1.0), and ``install`` puts them in place of
 the macros for every template, ours and govuk-frontend-wtf's: ``{% from "govuk_frontend_jinja/components/input/
-macro.html" import govukInput %}`` then imports the Python function. The components built on these (radios,
-checkboxes, textarea, select, date input and the rest) stay Jinja and call the Python label, hint, error message and
+macro.html" import govukInput %}`` then imports the Python function. Ported: the label, hint, error message and
+attributes, and the input, date input, radios, checkboxes, fieldset, details, button, summary list and table. The
+rest (textarea, select, error summary and others) stay Jinja and call the Python label, hint, error message and
 attributes.
 
 tests/test_govuk_components.py renders every example in GOV.UK Frontend's own fixtures.json for each component here
@@ -554,6 +555,148 @@ def govukDateInput(params: Any) -> Markup:  # noqa: N802
     return Markup(f"{out}</div>\n")
 
 
+def _choice_item(
+    params: Any, item: Any, index: int, kind: str, id_prefix: Any, described_by: str, fieldset: bool
+) -> str:
+    """One item of govukCheckboxes or govukRadios (their _checkboxItem and _radioItem): a divider, or the input
+    with its label, hint and conditional content."""
+    checkboxes = kind == "checkboxes"
+    item_id = _at(item, "id") or _cat(id_prefix, f"-{index}" if index > 1 else "")
+    if _at(item, "divider"):
+        return f'    <div class="govuk-{kind}__divider">{escape(_at(item, "divider"))}</div>\n'
+    checked = _at(item, "checked")
+    if not checked:
+        value = _at(item, "value")
+        if checkboxes:
+            chosen = _at(params, "values")
+            checked = bool(chosen) and value in params.get("values", []) and checked is not False
+        else:
+            chosen = _at(params, "value")
+            checked = bool(chosen) and value == chosen and checked is not False
+    hint = _at(item, "hint")
+    has_hint = bool(hint and (_at(hint, "text") or _at(hint, "html")))
+    hint_id = _cat(item_id, "-item-hint")
+    if checkboxes:
+        name = _at(item, "name") or _at(params, "name")
+        item_described_by = _cat(described_by if not fieldset else "", " ", hint_id if has_hint else "").strip()
+        behaviour = _attribute("data-behaviour", _at(item, "behaviour"))
+    else:
+        name = _at(params, "name")
+        item_described_by = hint_id if has_hint else ""
+        behaviour = ""
+    conditional = _at(item, "conditional")
+    conditional_html = _at(conditional, "html") if conditional else _UNDEFINED
+    conditional_id = _cat("conditional-", item_id)
+    out = [
+        f'    <div class="govuk-{kind}__item">\n'
+        f'      <input class="govuk-{kind}__input" id="{escape(item_id)}" name="{escape(_cat(name))}"'
+        f' type="{"checkbox" if checkboxes else "radio"}" value="{escape(_cat(_at(item, "value")))}"'
+        f"{' checked' if checked else ''}{' disabled' if _at(item, 'disabled') else ''}"
+        f"{_attribute('data-aria-controls', conditional_id if conditional_html else '')}{behaviour}"
+        f"{_attribute('aria-describedby', item_described_by)}{govukAttributes(_at(item, 'attributes'))}>\n"
+    ]
+    label = _at(item, "label")
+    label_classes = _at(label, "classes") if label else _UNDEFINED
+    label_html = govukLabel(
+        {
+            "html": _at(item, "html"),
+            "text": _at(item, "text"),
+            "classes": _cat(f"govuk-{kind}__label", f" {label_classes}" if label and label_classes else ""),
+            "attributes": _at(label, "attributes") if label else _UNDEFINED,
+            "for": item_id,
+        }
+    )
+    out.append(f"      {do_indent(label_html.strip(), 6)}\n")
+    if has_hint:
+        hint_classes = _at(hint, "classes")
+        hint_html = govukHint(
+            {
+                "id": hint_id,
+                "classes": _cat(f"govuk-{kind}__hint", f" {hint_classes}" if hint_classes else ""),
+                "attributes": _at(hint, "attributes"),
+                "html": _at(hint, "html"),
+                "text": _at(hint, "text"),
+            }
+        )
+        out.append(f"      {do_indent(hint_html.strip(), 6)}\n")
+    out.append("    </div>\n")
+    if conditional_html:
+        hidden = "" if checked else f" govuk-{kind}__conditional--hidden"
+        out.append(
+            f'    <div class="govuk-{kind}__conditional{hidden}" id="{escape(conditional_id)}">\n'
+            f"      {_safe(conditional_html)}\n    </div>\n"
+        )
+    return "".join(out)
+
+
+def _choices(params: Any, kind: str) -> Markup:
+    """govukCheckboxes or govukRadios: the two macros differ only where _choice_item says."""
+    id_prefix = _at(params, "idPrefix") or _at(params, "name")
+    fieldset = _at(params, "fieldset")
+    fieldset_described_by = _at(fieldset, "describedBy") if fieldset else _UNDEFINED
+    if kind == "checkboxes":
+        described_by = _at(params, "describedBy") or ""
+        if fieldset and fieldset_described_by:
+            described_by = fieldset_described_by
+    else:
+        described_by = fieldset_described_by if fieldset and fieldset_described_by else ""
+    inner = []
+    hint = _at(params, "hint")
+    if hint:
+        hint_id = _cat(id_prefix, "-hint")
+        described_by = _cat(described_by, " ", hint_id) if described_by else hint_id
+        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
+        inner.append(f"  {do_indent(govukHint(hint_params).strip(), 2)}\n")
+    error = _at(params, "errorMessage")
+    if error:
+        error_id = _cat(id_prefix, "-error")
+        described_by = _cat(described_by, " ", error_id) if described_by else error_id
+        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
+        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
+        inner.append(f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n")
+    form_group = _at(params, "formGroup")
+    inner.append(
+        f'  <div class="{_classes(f"govuk-{kind}", _at(params, "classes"))}"'
+        f'{govukAttributes(_at(params, "attributes"))} data-module="govuk-{kind}">\n'
+    )
+    inner.append(_before_after(form_group, "beforeInputs"))
+    items = params["items"] if isinstance(params, Mapping) and "items" in params else ()
+    for index, item in enumerate(items, start=1):
+        if item:
+            inner.append(_choice_item(params, item, index, kind, id_prefix, described_by, bool(fieldset)))
+    inner.append(_before_after(form_group, "afterInputs"))
+    inner.append("  </div>\n")
+    inner_html = Markup("".join(inner))
+    group_classes = "govuk-form-group govuk-form-group--error" if error else "govuk-form-group"
+    out = (
+        f'<div class="{_classes(group_classes, _at(form_group, "classes") if form_group else None)}"'
+        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
+    )
+    if fieldset:
+        wrapped = govukFieldset(
+            {
+                "describedBy": described_by,
+                "classes": _at(fieldset, "classes"),
+                "attributes": _at(fieldset, "attributes"),
+                "legend": _at(fieldset, "legend"),
+                "html": inner_html.strip(),
+            }
+        )
+        out += f"  {do_indent(wrapped.strip(), 2)}\n"
+    else:
+        out += f"  {inner_html.strip()}\n"
+    # Both macros' markup starts with a new line (what their inner macro leaves): kept, to stay byte for byte theirs.
+    return Markup(f"\n{out}</div>\n")
+
+
+def govukCheckboxes(params: Any) -> Markup:  # noqa: N802
+    return _choices(params, "checkboxes")
+
+
+def govukRadios(params: Any) -> Markup:  # noqa: N802
+    return _choices(params, "radios")
+
+
 _START_ICON = (
     '<svg class="govuk-button__start-icon" xmlns="http://www.w3.org/2000/svg" width="17.5" height="19"'
     ' viewBox="0 0 33 40" aria-hidden="true" focusable="false">\n'
@@ -607,6 +750,8 @@ PORTED = {
         ("components/details/macro.html", govukDetails),
         ("components/button/macro.html", govukButton),
         ("components/date-input/macro.html", govukDateInput),
+        ("components/checkboxes/macro.html", govukCheckboxes),
+        ("components/radios/macro.html", govukRadios),
     )
 }
 
