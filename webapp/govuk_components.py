@@ -33,8 +33,27 @@ _UNDEFINED = Undefined()
 
 
 def _at(obj: Any, key: str) -> Any:
-    """Jinja's ``obj.key`` for params: a mapping's item, or Undefined."""
-    return obj.get(key, _UNDEFINED) if isinstance(obj, Mapping) else _UNDEFINED
+    """Jinja's ``obj.key`` for params: a mapping's item, or Undefined. (A dict, which params nearly always are, is
+    told by its type: asking the Mapping ABC is most of the cost of a call made thousands of times a page.)"""
+    if type(obj) is dict or isinstance(obj, Mapping):
+        return obj.get(key, _UNDEFINED)
+    return _UNDEFINED
+
+
+def _text(value: Any) -> str:
+    """``escape(value)`` as a plain string, for a value going into an f-string of markup: the same characters as
+    MarkupSafe's escape (its own pure-Python form), without making a Markup object for each of the thousands of
+    attribute values and texts a page has."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return (
+        str(value)
+        .replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
 
 
 def _path(obj: Any, *keys: str) -> Any:
@@ -65,33 +84,39 @@ def _raw(params: Any) -> Any:
 
 def _attribute(name: str, value: Any) -> str:
     """``{%- if value %} name="{{ value }}"{% endif %}``"""
-    return f' {name}="{escape(value)}"' if value else ""
+    return f' {name}="{_text(value)}"' if value else ""
 
 
 def _classes(base: str, extra: Any) -> str:
     """``class="base {%- if extra %} {{ extra }}{% endif %}"``"""
-    return f"{base} {escape(extra)}" if extra else base
+    return f"{base} {_text(extra)}" if extra else base
 
 
 def govukAttributes(attributes: Any) -> Markup:  # noqa: N802 (the macro's name, so templates import it unchanged)
-    html = attributes if isinstance(attributes, str) else ""
-    if isinstance(attributes, Mapping) and attributes:
-        for name, value in attributes.items():
-            if isinstance(value, Mapping) and not isinstance(value.get("val", _UNDEFINED), Undefined) and len(value):
-                value = value["val"]
-            if isinstance(value, Mapping):
-                optional = value.get("optional", _UNDEFINED)
-                value = value.get("value", _UNDEFINED)
-            else:
-                optional = False
-                if value is True or value is False:
-                    value = str(value).lower()
-            if optional is True and value is True:
-                html = f"{html} {escape(name)}"
-            elif optional is not True or (
-                not isinstance(value, Undefined) and value is not None and value is not False
-            ):
-                html = f'{html} {escape(name)}="{escape(value)}"'
+    if type(attributes) is str or isinstance(attributes, str):
+        return Markup(attributes)
+    if not attributes or not (type(attributes) is dict or isinstance(attributes, Mapping)):
+        return Markup("")
+    html = ""
+    for name, value in attributes.items():
+        if type(value) is str:  # the common case, name="value", without the checks below
+            html = f'{html} {_text(name)}="{_text(value)}"'
+            continue
+        is_mapping = type(value) is dict or isinstance(value, Mapping)
+        if is_mapping and not isinstance(value.get("val", _UNDEFINED), Undefined) and len(value):
+            value = value["val"]
+            is_mapping = type(value) is dict or isinstance(value, Mapping)
+        if is_mapping:
+            optional = value.get("optional", _UNDEFINED)
+            value = value.get("value", _UNDEFINED)
+        else:
+            optional = False
+            if value is True or value is False:
+                value = str(value).lower()
+        if optional is True and value is True:
+            html = f"{html} {_text(name)}"
+        elif optional is not True or (not isinstance(value, Undefined) and value is not None and value is not False):
+            html = f'{html} {_text(name)}="{_text(value)}"'
     return Markup(html)
 
 
@@ -122,7 +147,7 @@ def govukErrorMessage(params: Any) -> Markup:  # noqa: N802
         hidden = "Error"
     text = _content(params, 2)
     if hidden:
-        text = f'<span class="govuk-visually-hidden">{escape(hidden)}:</span> {text}'
+        text = f'<span class="govuk-visually-hidden">{_text(hidden)}:</span> {text}'
     id_ = _attribute("id", _at(params, "id"))
     return Markup(
         f'<p{id_} class="{_classes("govuk-error-message", _at(params, "classes"))}"'
@@ -254,14 +279,14 @@ def _action_link(action: Any, card_title: Any) -> str:
     content = do_indent(Markup(html), 4) if html else escape(_at(action, "text"))
     hidden = _at(action, "visuallyHiddenText")
     if hidden or card_title:
-        extra = f" {escape(hidden)}" if hidden else ""
+        extra = f" {_text(hidden)}" if hidden else ""
         if card_title:
             title_html = _at(card_title, "html")
             title = Markup(do_indent(title_html, 6)) if title_html else escape(_at(card_title, "text"))
             extra += f" ({title})"
         content = f'{content}<span class="govuk-visually-hidden">{extra}</span>'
     return (
-        f'<a class="{_classes("govuk-link", _at(action, "classes"))}" href="{escape(_at(action, "href"))}"'
+        f'<a class="{_classes("govuk-link", _at(action, "classes"))}" href="{_text(_at(action, "href"))}"'
         f"{govukAttributes(_at(action, 'attributes'))}>{content}</a>"
     )
 
@@ -355,7 +380,7 @@ def _spans(cell: Any) -> str:
 
 def _format(base: str, cell: Any) -> str:
     fmt = _at(cell, "format")
-    return _classes(f"{base} {base}--{escape(fmt)}" if fmt else base, _at(cell, "classes"))
+    return _classes(f"{base} {base}--{_text(fmt)}" if fmt else base, _at(cell, "classes"))
 
 
 def govukTable(params: Any) -> Markup:  # noqa: N802
@@ -365,7 +390,7 @@ def govukTable(params: Any) -> Markup:  # noqa: N802
     if caption:
         out.append(
             f'  <caption class="{_classes("govuk-table__caption", _at(params, "captionClasses"))}">'
-            f"{escape(caption)}</caption>\n"
+            f"{_text(caption)}</caption>\n"
         )
     head = _at(params, "head")
     if head:
@@ -563,7 +588,7 @@ def _choice_item(
     checkboxes = kind == "checkboxes"
     item_id = _at(item, "id") or _cat(id_prefix, f"-{index}" if index > 1 else "")
     if _at(item, "divider"):
-        return f'    <div class="govuk-{kind}__divider">{escape(_at(item, "divider"))}</div>\n'
+        return f'    <div class="govuk-{kind}__divider">{_text(_at(item, "divider"))}</div>\n'
     checked = _at(item, "checked")
     if not checked:
         value = _at(item, "value")
@@ -589,8 +614,8 @@ def _choice_item(
     conditional_id = _cat("conditional-", item_id)
     out = [
         f'    <div class="govuk-{kind}__item">\n'
-        f'      <input class="govuk-{kind}__input" id="{escape(item_id)}" name="{escape(_cat(name))}"'
-        f' type="{"checkbox" if checkboxes else "radio"}" value="{escape(_cat(_at(item, "value")))}"'
+        f'      <input class="govuk-{kind}__input" id="{_text(item_id)}" name="{_text(_cat(name))}"'
+        f' type="{"checkbox" if checkboxes else "radio"}" value="{_text(_cat(_at(item, "value")))}"'
         f"{' checked' if checked else ''}{' disabled' if _at(item, 'disabled') else ''}"
         f"{_attribute('data-aria-controls', conditional_id if conditional_html else '')}{behaviour}"
         f"{_attribute('aria-describedby', item_described_by)}{govukAttributes(_at(item, 'attributes'))}>\n"
@@ -623,7 +648,7 @@ def _choice_item(
     if conditional_html:
         hidden = "" if checked else f" govuk-{kind}__conditional--hidden"
         out.append(
-            f'    <div class="govuk-{kind}__conditional{hidden}" id="{escape(conditional_id)}">\n'
+            f'    <div class="govuk-{kind}__conditional{hidden}" id="{_text(conditional_id)}">\n'
             f"      {_safe(conditional_html)}\n    </div>\n"
         )
     return "".join(out)
@@ -713,27 +738,27 @@ def govukButton(params: Any) -> Markup:  # noqa: N802
     if start:
         classes = f"{classes} govuk-button--start"
     common = (
-        f' class="{escape(classes)}" data-module="govuk-button"{govukAttributes(_at(params, "attributes"))}'
+        f' class="{_text(classes)}" data-module="govuk-button"{govukAttributes(_at(params, "attributes"))}'
         f"{_attribute('id', _at(params, 'id'))}"
     )
     icon = f"  {_START_ICON}" if start else ""
     content = _content(params, 2)
     href = _at(params, "href")
     if href:
-        return Markup(f'<a href="{escape(href)}" role="button" draggable="false"{common}>\n  {content}{icon}\n</a>')
+        return Markup(f'<a href="{_text(href)}" role="button" draggable="false"{common}>\n  {content}{icon}\n</a>')
     double_click = _at(params, "preventDoubleClick")
     attributes = (
         _attribute("value", _at(params, "value"))
         + _attribute("name", _at(params, "name"))
         + (' disabled aria-disabled="true"' if _at(params, "disabled") else "")
         + (
-            f' data-prevent-double-click="{escape(str(double_click).lower())}"'
+            f' data-prevent-double-click="{_text(str(double_click).lower())}"'
             if not isinstance(double_click, Undefined)
             else ""
         )
     )
     type_ = _at(params, "type") or "submit"
-    return Markup(f'<button type="{escape(type_)}"{attributes}{common}>\n  {content}{icon}\n</button>')
+    return Markup(f'<button type="{_text(type_)}"{attributes}{common}>\n  {content}{icon}\n</button>')
 
 
 PORTED = {
