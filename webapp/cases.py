@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
+from sqlalchemy.orm import joinedload, load_only
 
 from webapp import audit, lifecycle, notifications, submissions
 from webapp.extensions import db
@@ -293,6 +294,11 @@ class QueuePage:
         return f"{COUNT_CAP:,}+" if self.capped else f"{self.total:,}"
 
 
+# What a queue page shows of each submission (templates/staff/queue.html), and its assignee's name in the same query:
+# not the answers and the rest of fifty rows, nor a look-up of each row's assignee.
+PAGE_COLUMNS = ("reference", "category", "street", "status", "created_at", "updated_at", "resident_replied_at")
+
+
 def queue_page(
     queue: Queue,
     filters: QueueFilter,
@@ -305,7 +311,11 @@ def queue_page(
 ) -> QueuePage:
     """``size`` rows at a time in ``order`` (by default oldest first), by keyset on (its time, id): as fast on page
     20,000 as on page 1. ``after`` is the page that follows a cursor, ``before`` the page that comes before it."""
-    base = filters.apply(select(Submission).where(Submission.queue_id == queue.id), user)
+    shown = (
+        load_only(*(getattr(Submission, name) for name in PAGE_COLUMNS)),
+        joinedload(Submission.assignee).load_only(StaffUser.name),
+    )
+    base = filters.apply(select(Submission).options(*shown).where(Submission.queue_id == queue.id), user)
     column = getattr(Submission, order.column)
     key = tuple_(column, Submission.id)
     ascending, descending = (column, Submission.id), (column.desc(), Submission.id.desc())
