@@ -6,8 +6,8 @@ govukHint, govukErrorMessage and, a dozen times a field, govukAttributes, each c
 functions are line-by-line ports of those macros (govuk-frontend-jinja 4.1.0), and ``install`` puts them in place of
 the macros for every template, ours and govuk-frontend-wtf's: ``{% from "govuk_frontend_jinja/components/input/
 macro.html" import govukInput %}`` then imports the Python function. Ported: the label, hint, error message and
-attributes, and the input, date input, radios, checkboxes, fieldset, details, button, summary list and table. The
-rest (textarea, select, error summary and others) stay Jinja and call the Python label, hint, error message and
+attributes, and the input, date input, radios, checkboxes, select, fieldset, details, button, summary list and table.
+The rest (textarea, error summary and others) stay Jinja and call the Python label, hint, error message and
 attributes.
 
 tests/test_govuk_components.py renders every example in GOV.UK Frontend's own fixtures.json for each component here
@@ -722,6 +722,78 @@ def govukRadios(params: Any) -> Markup:  # noqa: N802
     return _choices(params, "radios")
 
 
+def _around_input(form_group: Any, key: str) -> str:
+    """A select's ``formGroup.beforeInput`` or ``afterInput``, on its line, when given."""
+    around = _at(form_group, key) if form_group else _UNDEFINED
+    if not around:
+        return ""
+    html = _at(around, "html")
+    return f"  {do_indent(_safe(html), 2) if html else _text(_at(around, 'text'))}\n"
+
+
+def govukSelect(params: Any) -> Markup:  # noqa: N802
+    described_by = _at(params, "describedBy") or ""
+    id_ = _at(params, "id") or _at(params, "name")
+    error = _at(params, "errorMessage")
+    form_group = _at(params, "formGroup")
+    group_classes = "govuk-form-group govuk-form-group--error" if error else "govuk-form-group"
+    label = _at(params, "label")
+    label_html = govukLabel(
+        {
+            **{key: _at(label, key) for key in ("html", "text", "classes", "isPageHeading", "attributes")},
+            "for": id_,
+        }
+    )
+    out = [
+        f'<div class="{_classes(group_classes, _at(form_group, "classes") if form_group else None)}"'
+        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
+        f"  {do_indent(label_html.strip(), 2)}\n"
+    ]
+    hint = _at(params, "hint")
+    if hint:
+        hint_id = _cat(id_, "-hint")
+        described_by = _cat(described_by, " ", hint_id) if described_by else hint_id
+        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
+        out.append(f"  {do_indent(govukHint(hint_params).strip(), 2)}\n")
+    if error:
+        error_id = _cat(id_, "-error")
+        described_by = _cat(described_by, " ", error_id) if described_by else error_id
+        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
+        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
+        out.append(f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n")
+    out.append(_around_input(form_group, "beforeInput"))
+    classes = _classes("govuk-select", _at(params, "classes")) + (" govuk-select--error" if error else "")
+    out.append(
+        f'  <select class="{classes}" id="{_text(id_)}" name="{_text(_at(params, "name"))}"'
+        f"{' disabled' if _at(params, 'disabled') else ''}{_attribute('aria-describedby', described_by)}"
+        f"{govukAttributes(_at(params, 'attributes'))}>\n"
+    )
+    chosen = _at(params, "value")
+    items = params["items"] if isinstance(params, Mapping) and "items" in params else ()
+    for item in items or ():
+        if not item:
+            continue
+        value = _at(item, "value")
+        effective = _at(item, "text") if isinstance(value, Undefined) else value
+        selected = _at(item, "selected")
+        if not selected:
+            selected = bool(chosen) and effective == chosen and selected is not False
+        if isinstance(value, Undefined):
+            value_attribute = ""
+        else:
+            shown = str(value).lower() if value is True or value is False else value
+            value_attribute = f' value="{_text(shown)}"'
+        out.append(
+            f"        <option{value_attribute}{' selected' if selected else ''}"
+            f"{' disabled' if _at(item, 'disabled') else ''}{govukAttributes(_at(item, 'attributes'))}>"
+            f"{_text(_at(item, 'text'))}</option>\n"
+        )
+    out.append("  </select>\n")
+    out.append(_around_input(form_group, "afterInput"))
+    out.append("</div>\n")
+    return Markup("".join(out))
+
+
 _START_ICON = (
     '<svg class="govuk-button__start-icon" xmlns="http://www.w3.org/2000/svg" width="17.5" height="19"'
     ' viewBox="0 0 33 40" aria-hidden="true" focusable="false">\n'
@@ -777,6 +849,7 @@ PORTED = {
         ("components/date-input/macro.html", govukDateInput),
         ("components/checkboxes/macro.html", govukCheckboxes),
         ("components/radios/macro.html", govukRadios),
+        ("components/select/macro.html", govukSelect),
     )
 }
 
