@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.geo import box_around, distance_metres, same_area
@@ -110,7 +111,9 @@ def find_similar_open(**where: Any) -> list[Similar]:
     chosen = similar_open(**where)
     if not chosen:
         return []
-    loaded = {s.id: s for s in db.session.scalars(select(Submission).where(Submission.id.in_([i for i, _ in chosen])))}
+    # With their photos (the cards show the one sent with each report) in one more query, not one a report.
+    query = select(Submission).options(selectinload(Submission.attachments))
+    loaded = {s.id: s for s in db.session.scalars(query.where(Submission.id.in_([i for i, _ in chosen])))}
     return [Similar(loaded[id_], distance) for id_, distance in chosen if id_ in loaded]
 
 
