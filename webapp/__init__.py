@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import config as config_module
 from webapp import govuk_components, templating
 from webapp.catalogue import Catalogue, discover
-from webapp.extensions import csrf, db, limiter, login_manager, migrate
+from webapp.extensions import csrf, db, limiter, login_manager, migrate, ping_after_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,9 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     govuk_components.install(app.jinja_env)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_after_idle(engine, app.config["DATABASE_PING_AFTER_IDLE"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

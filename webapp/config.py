@@ -79,7 +79,8 @@ class Config:
     COUNCIL_BOUNDING_BOX = _bbox(_env("COUNCIL_BOUNDING_BOX", "53.69,-1.80,53.95,-1.29"))
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'council.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A pooled connection unused for this many seconds is checked before a request gets it (extensions.ping_after_idle).
+    DATABASE_PING_AFTER_IDLE = float(_env("DATABASE_PING_AFTER_IDLE", "10"))
     SECRET_KEY = _env("SECRET_KEY", "development-only-secret-key-not-for-production")
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE / "uploads"))
     GOVUK_ASSETS = str(ROOT / "static" / "govuk")

@@ -1,12 +1,15 @@
 """Extensions are created once here; create_app() calls init_app on each."""
 
+import time
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -23,6 +26,32 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check that a pooled connection still works before handing it out, as pool_pre_ping does, but only when it has
+    lain unused in the pool for ``idle_seconds``: the connection a request gets was nearly always used a moment ago,
+    and pool_pre_ping's round trip on every request was a tenth of a question page's time on PostgreSQL (issue 11).
+    A connection the server closed while it lay idle (a restart, a failover, an idle timeout) is replaced before
+    any request meets it (SQLAlchemy's pool retries its checkout on DisconnectionError). One that fails within the
+    window fails that request's query, and SQLAlchemy then replaces the pool's connections, as with any lost
+    connection (tests/test_database_connections.py)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("the connection was closed while it lay idle in the pool") from error
+
+
 migrate = Migrate()
 csrf = CSRFProtect()
 
