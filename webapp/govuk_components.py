@@ -492,13 +492,65 @@ def _cat(*parts: Any) -> str:
     return "".join("" if isinstance(part, Undefined) else str(part) for part in parts)
 
 
-def _before_after(form_group: Any, key: str) -> str:
-    """A date input's ``formGroup.beforeInputs`` or ``afterInputs``, on its line, when given."""
+def _before_after(form_group: Any, key: str, width: int = 4) -> str:
+    """``formGroup.beforeInputs`` or ``afterInputs`` (a select's ``beforeInput`` or ``afterInput``), on its line
+    indented by ``width``, when given."""
     around = _at(form_group, key) if form_group else _UNDEFINED
     if not around:
         return ""
     html = _at(around, "html")
-    return f"    {do_indent(_safe(html), 4) if html else escape(_at(around, 'text'))}\n"
+    return f"{' ' * width}{do_indent(_safe(html), width) if html else escape(_at(around, 'text'))}\n"
+
+
+def _hint_and_error(params: Any, id_prefix: Any, described_by: Any) -> tuple[str, Any]:
+    """The hint and the error message at the top of a date input, radios, checkboxes or select, each on its line,
+    and aria-describedby with their ids added (the four macros write them alike)."""
+    lines = ""
+    hint = _at(params, "hint")
+    if hint:
+        hint_id = _cat(id_prefix, "-hint")
+        described_by = _cat(described_by, " ", hint_id) if described_by else hint_id
+        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
+        lines += f"  {do_indent(govukHint(hint_params).strip(), 2)}\n"
+    error = _at(params, "errorMessage")
+    if error:
+        error_id = _cat(id_prefix, "-error")
+        described_by = _cat(described_by, " ", error_id) if described_by else error_id
+        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
+        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
+        lines += f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n"
+    return lines, described_by
+
+
+def _form_group_start(params: Any) -> str:
+    """``<div class="govuk-form-group ...">``: with the error class when there is an error message."""
+    form_group = _at(params, "formGroup")
+    base = "govuk-form-group govuk-form-group--error" if _at(params, "errorMessage") else "govuk-form-group"
+    return (
+        f'<div class="{_classes(base, _at(form_group, "classes") if form_group else None)}"'
+        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
+    )
+
+
+def _grouped(params: Any, inner: str, described_by: Any, role: str | None, fieldset_indent: str) -> Markup:
+    """A date input's, radios' or checkboxes' form group: the inputs, in the fieldset when params give one (the
+    date input's in a fieldset of role "group", whose markup starts its line unindented: ``fieldset_indent``)."""
+    fieldset = _at(params, "fieldset")
+    inner_html = Markup(inner)
+    out = _form_group_start(params)
+    if fieldset:
+        fieldset_params = {
+            "describedBy": described_by,
+            "classes": _at(fieldset, "classes"),
+            **({"role": role} if role else {}),
+            "attributes": _at(fieldset, "attributes"),
+            "legend": _at(fieldset, "legend"),
+            "html": inner_html.strip(),
+        }
+        out += f"{fieldset_indent}{do_indent(govukFieldset(fieldset_params).strip(), 2)}\n"
+    else:
+        out += f"  {inner_html.strip()}\n"
+    return Markup(f"{out}</div>\n")
 
 
 _DATE_ITEMS = (
@@ -515,20 +567,8 @@ def govukDateInput(params: Any) -> Markup:  # noqa: N802
     if not (isinstance(params, Mapping) and "items" in params and items):
         items = _DATE_ITEMS
     id_ = _at(params, "id")
-    inner = []
-    hint = _at(params, "hint")
-    if hint:
-        hint_id = _cat(id_, "-hint")
-        described_by = f"{described_by} {hint_id}" if described_by else hint_id
-        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
-        inner.append(f"  {do_indent(govukHint(hint_params).strip(), 2)}\n")
-    error = _at(params, "errorMessage")
-    if error:
-        error_id = _cat(id_, "-error")
-        described_by = f"{described_by} {error_id}" if described_by else error_id
-        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
-        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
-        inner.append(f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n")
+    above, described_by = _hint_and_error(params, id_, described_by)
+    inner = [above]
     form_group = _at(params, "formGroup")
     inner.append(
         f'  <div class="{_classes("govuk-date-input", _at(params, "classes"))}"'
@@ -557,27 +597,8 @@ def govukDateInput(params: Any) -> Markup:  # noqa: N802
         inner.append(f'    <div class="govuk-date-input__item">\n      {do_indent(field.strip(), 6)}\n    </div>\n')
     inner.append(_before_after(form_group, "afterInputs"))
     inner.append("  </div>\n")
-    inner_html = Markup("".join(inner))
-    group_classes = "govuk-form-group govuk-form-group--error" if error else "govuk-form-group"
-    out = (
-        f'<div class="{_classes(group_classes, _at(form_group, "classes") if form_group else None)}"'
-        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
-    )
-    if fieldset:
-        wrapped = govukFieldset(
-            {
-                "describedBy": described_by,
-                "classes": _at(fieldset, "classes"),
-                "role": "group",
-                "attributes": _at(fieldset, "attributes"),
-                "legend": _at(fieldset, "legend"),
-                "html": inner_html.strip(),
-            }
-        )
-        out += f"{do_indent(wrapped.strip(), 2)}\n"
-    else:
-        out += f"  {inner_html.strip()}\n"
-    return Markup(f"{out}</div>\n")
+    # The macro's comment before its fieldset takes the indent of the fieldset's first line with it.
+    return _grouped(params, "".join(inner), described_by, "group", "")
 
 
 def _choice_item(
@@ -665,20 +686,8 @@ def _choices(params: Any, kind: str) -> Markup:
             described_by = fieldset_described_by
     else:
         described_by = fieldset_described_by if fieldset and fieldset_described_by else ""
-    inner = []
-    hint = _at(params, "hint")
-    if hint:
-        hint_id = _cat(id_prefix, "-hint")
-        described_by = _cat(described_by, " ", hint_id) if described_by else hint_id
-        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
-        inner.append(f"  {do_indent(govukHint(hint_params).strip(), 2)}\n")
-    error = _at(params, "errorMessage")
-    if error:
-        error_id = _cat(id_prefix, "-error")
-        described_by = _cat(described_by, " ", error_id) if described_by else error_id
-        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
-        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
-        inner.append(f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n")
+    above, described_by = _hint_and_error(params, id_prefix, described_by)
+    inner = [above]
     form_group = _at(params, "formGroup")
     inner.append(
         f'  <div class="{_classes(f"govuk-{kind}", _at(params, "classes"))}"'
@@ -691,27 +700,8 @@ def _choices(params: Any, kind: str) -> Markup:
             inner.append(_choice_item(params, item, index, kind, id_prefix, described_by, bool(fieldset)))
     inner.append(_before_after(form_group, "afterInputs"))
     inner.append("  </div>\n")
-    inner_html = Markup("".join(inner))
-    group_classes = "govuk-form-group govuk-form-group--error" if error else "govuk-form-group"
-    out = (
-        f'<div class="{_classes(group_classes, _at(form_group, "classes") if form_group else None)}"'
-        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
-    )
-    if fieldset:
-        wrapped = govukFieldset(
-            {
-                "describedBy": described_by,
-                "classes": _at(fieldset, "classes"),
-                "attributes": _at(fieldset, "attributes"),
-                "legend": _at(fieldset, "legend"),
-                "html": inner_html.strip(),
-            }
-        )
-        out += f"  {do_indent(wrapped.strip(), 2)}\n"
-    else:
-        out += f"  {inner_html.strip()}\n"
     # Both macros' markup starts with a new line (what their inner macro leaves): kept, to stay byte for byte theirs.
-    return Markup(f"\n{out}</div>\n")
+    return Markup("\n") + _grouped(params, "".join(inner), described_by, None, "  ")
 
 
 def govukCheckboxes(params: Any) -> Markup:  # noqa: N802
@@ -722,21 +712,11 @@ def govukRadios(params: Any) -> Markup:  # noqa: N802
     return _choices(params, "radios")
 
 
-def _around_input(form_group: Any, key: str) -> str:
-    """A select's ``formGroup.beforeInput`` or ``afterInput``, on its line, when given."""
-    around = _at(form_group, key) if form_group else _UNDEFINED
-    if not around:
-        return ""
-    html = _at(around, "html")
-    return f"  {do_indent(_safe(html), 2) if html else _text(_at(around, 'text'))}\n"
-
-
 def govukSelect(params: Any) -> Markup:  # noqa: N802
     described_by = _at(params, "describedBy") or ""
     id_ = _at(params, "id") or _at(params, "name")
     error = _at(params, "errorMessage")
     form_group = _at(params, "formGroup")
-    group_classes = "govuk-form-group govuk-form-group--error" if error else "govuk-form-group"
     label = _at(params, "label")
     label_html = govukLabel(
         {
@@ -744,24 +724,9 @@ def govukSelect(params: Any) -> Markup:  # noqa: N802
             "for": id_,
         }
     )
-    out = [
-        f'<div class="{_classes(group_classes, _at(form_group, "classes") if form_group else None)}"'
-        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
-        f"  {do_indent(label_html.strip(), 2)}\n"
-    ]
-    hint = _at(params, "hint")
-    if hint:
-        hint_id = _cat(id_, "-hint")
-        described_by = _cat(described_by, " ", hint_id) if described_by else hint_id
-        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
-        out.append(f"  {do_indent(govukHint(hint_params).strip(), 2)}\n")
-    if error:
-        error_id = _cat(id_, "-error")
-        described_by = _cat(described_by, " ", error_id) if described_by else error_id
-        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
-        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
-        out.append(f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n")
-    out.append(_around_input(form_group, "beforeInput"))
+    above, described_by = _hint_and_error(params, id_, described_by)
+    out = [_form_group_start(params), f"  {do_indent(label_html.strip(), 2)}\n", above]
+    out.append(_before_after(form_group, "beforeInput", 2))
     classes = _classes("govuk-select", _at(params, "classes")) + (" govuk-select--error" if error else "")
     out.append(
         f'  <select class="{classes}" id="{_text(id_)}" name="{_text(_at(params, "name"))}"'
@@ -789,7 +754,7 @@ def govukSelect(params: Any) -> Markup:  # noqa: N802
             f"{_text(_at(item, 'text'))}</option>\n"
         )
     out.append("  </select>\n")
-    out.append(_around_input(form_group, "afterInput"))
+    out.append(_before_after(form_group, "afterInput", 2))
     out.append("</div>\n")
     return Markup("".join(out))
 
