@@ -172,6 +172,41 @@ def _around(text_or_html: Any) -> str:
     return do_indent(_safe(html), 4, True) if html else escape(_at(text_or_html, "text"))
 
 
+def _cat(*parts: Any) -> str:
+    """Jinja's ``a ~ b``: each part as text, Undefined as nothing."""
+    return "".join("" if isinstance(part, Undefined) else str(part) for part in parts)
+
+
+def _hint_and_error(params: Any, id_prefix: Any, described_by: Any) -> tuple[str, Any]:
+    """The hint and the error message at the top of an input, date input, radios, checkboxes or select, each on its
+    line, and aria-describedby with their ids added (the five macros write them alike)."""
+    lines = ""
+    hint = _at(params, "hint")
+    if hint:
+        hint_id = _cat(id_prefix, "-hint")
+        described_by = _cat(described_by, " ", hint_id) if described_by else hint_id
+        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
+        lines += f"  {do_indent(govukHint(hint_params).strip(), 2)}\n"
+    error = _at(params, "errorMessage")
+    if error:
+        error_id = _cat(id_prefix, "-error")
+        described_by = _cat(described_by, " ", error_id) if described_by else error_id
+        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
+        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
+        lines += f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n"
+    return lines, described_by
+
+
+def _form_group_start(params: Any) -> str:
+    """``<div class="govuk-form-group ...">``: with the error class when there is an error message."""
+    form_group = _at(params, "formGroup")
+    base = "govuk-form-group govuk-form-group--error" if _at(params, "errorMessage") else "govuk-form-group"
+    return (
+        f'<div class="{_classes(base, _at(form_group, "classes") if form_group else None)}"'
+        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
+    )
+
+
 def govukInput(params: Any) -> Markup:  # noqa: N802
     classes = "govuk-input"
     if _at(params, "classes"):
@@ -188,10 +223,8 @@ def govukInput(params: Any) -> Markup:  # noqa: N802
     has_after = bool(form_group and _has_content(form_group, "afterInput"))
 
     label = _at(params, "label")
-    group_classes = "govuk-form-group govuk-form-group--error" if error else "govuk-form-group"
     out = [
-        f'<div class="{_classes(group_classes, _at(form_group, "classes") if form_group else None)}"'
-        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n",
+        _form_group_start(params),
         "  ",
         do_indent(
             govukLabel(
@@ -208,20 +241,8 @@ def govukInput(params: Any) -> Markup:  # noqa: N802
         ),
         "\n",
     ]
-    hint = _at(params, "hint")
-    if hint:
-        hint_id = f"{id_}-hint"
-        described_by = f"{described_by} {hint_id}" if described_by else hint_id
-        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
-        out += ["  ", do_indent(govukHint(hint_params).strip(), 2), "\n"]
-    if error:
-        error_id = f"{id_}-error"
-        described_by = f"{described_by} {error_id}" if described_by else error_id
-        error_params = {
-            "id": error_id,
-            **{key: _at(error, key) for key in ("classes", "attributes", "html", "text", "visuallyHiddenText")},
-        }
-        out += ["  ", do_indent(govukErrorMessage(error_params).strip(), 2), "\n"]
+    above, described_by = _hint_and_error(params, id_, described_by)
+    out.append(above)
 
     spellcheck = _at(params, "spellcheck")
     own = govukAttributes(
@@ -487,11 +508,6 @@ def govukDetails(params: Any, caller: Any = None) -> Markup:  # noqa: N802
     )
 
 
-def _cat(*parts: Any) -> str:
-    """Jinja's ``a ~ b``: each part as text, Undefined as nothing."""
-    return "".join("" if isinstance(part, Undefined) else str(part) for part in parts)
-
-
 def _before_after(form_group: Any, key: str, width: int = 4) -> str:
     """``formGroup.beforeInputs`` or ``afterInputs`` (a select's ``beforeInput`` or ``afterInput``), on its line
     indented by ``width``, when given."""
@@ -500,36 +516,6 @@ def _before_after(form_group: Any, key: str, width: int = 4) -> str:
         return ""
     html = _at(around, "html")
     return f"{' ' * width}{do_indent(_safe(html), width) if html else escape(_at(around, 'text'))}\n"
-
-
-def _hint_and_error(params: Any, id_prefix: Any, described_by: Any) -> tuple[str, Any]:
-    """The hint and the error message at the top of a date input, radios, checkboxes or select, each on its line,
-    and aria-describedby with their ids added (the four macros write them alike)."""
-    lines = ""
-    hint = _at(params, "hint")
-    if hint:
-        hint_id = _cat(id_prefix, "-hint")
-        described_by = _cat(described_by, " ", hint_id) if described_by else hint_id
-        hint_params = {"id": hint_id, **{key: _at(hint, key) for key in ("classes", "attributes", "html", "text")}}
-        lines += f"  {do_indent(govukHint(hint_params).strip(), 2)}\n"
-    error = _at(params, "errorMessage")
-    if error:
-        error_id = _cat(id_prefix, "-error")
-        described_by = _cat(described_by, " ", error_id) if described_by else error_id
-        keys = ("classes", "attributes", "html", "text", "visuallyHiddenText")
-        error_params = {"id": error_id, **{key: _at(error, key) for key in keys}}
-        lines += f"  {do_indent(govukErrorMessage(error_params).strip(), 2)}\n"
-    return lines, described_by
-
-
-def _form_group_start(params: Any) -> str:
-    """``<div class="govuk-form-group ...">``: with the error class when there is an error message."""
-    form_group = _at(params, "formGroup")
-    base = "govuk-form-group govuk-form-group--error" if _at(params, "errorMessage") else "govuk-form-group"
-    return (
-        f'<div class="{_classes(base, _at(form_group, "classes") if form_group else None)}"'
-        f"{govukAttributes(_at(form_group, 'attributes') if form_group else _UNDEFINED)}>\n"
-    )
 
 
 def _grouped(params: Any, inner: str, described_by: Any, role: str | None, fieldset_indent: str) -> Markup:
