@@ -24,13 +24,27 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # balancer's idle timeout (often 60 seconds), so the balancer closes a connection first and never sends a request
 # down one gunicorn has just closed (a 502). gthread keeps idle connections in its poller, not on a thread.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+
+
+def _kernel_moves_waiting_connections() -> bool:
+    """net.ipv4.tcp_migrate_req (Linux 5.14 and later): connections waiting on a socket that closes move to another
+    socket of the same port instead of being reset."""
+    try:
+        with open("/proc/sys/net/ipv4/tcp_migrate_req") as setting:
+            return setting.read().strip() == "1"
+    except OSError:
+        return False
+
+
 # Each worker listens on a socket of its own (SO_REUSEPORT), and the kernel shares new connections among them. On
 # one shared socket, connections went to whichever worker accepted first and, kept alive, stayed there: with 50
 # residents' connections opened at once, one worker served nearly all of them at 100% of a core while the other
-# idled (bench/journeys.py: 5.0 reports a second on one socket, 8.8 on a socket a worker). On Linux 5.14 and later,
-# set net.ipv4.tcp_migrate_req=1 so that connections waiting on a worker that is being replaced (max_requests) move
-# to another worker's socket instead of being reset (README.md, "Running it in production").
-reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
+# idled (bench/journeys.py: 5.0 reports a second on one socket, 8.8 on a socket a worker). But a worker's own socket
+# closes when max_requests replaces the worker, and the connections waiting on it are reset (a resident's POST
+# would get an error) unless the kernel moves them: so it is on by default only where net.ipv4.tcp_migrate_req=1
+# (README.md, "Running it in production"). GUNICORN_REUSE_PORT=1 or 0 decides instead.
+reuse_port = {"1": True, "0": False}.get(os.environ.get("GUNICORN_REUSE_PORT", ""), _kernel_moves_waiting_connections())
+
 # A process is replaced after this many requests (at a random point within the jitter, so not all at once), which
 # bounds what any leak could grow to.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))

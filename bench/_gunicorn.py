@@ -13,6 +13,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def sockets_note() -> str:
+    """How gunicorn.conf.py will listen on this machine (its reuse_port follows net.ipv4.tcp_migrate_req)."""
+    setting = os.environ.get("GUNICORN_REUSE_PORT", "")
+    try:
+        migrate = open("/proc/sys/net/ipv4/tcp_migrate_req").read().strip()
+    except OSError:
+        migrate = "unknown"
+    own = setting == "1" or (setting == "" and migrate == "1")
+    return f"{'a socket a worker' if own else 'one shared socket'} (net.ipv4.tcp_migrate_req={migrate})"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

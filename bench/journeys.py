@@ -32,7 +32,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._gunicorn import Served
+from bench._gunicorn import Served, sockets_note
 from bench._million import check_url, ensure_database
 from bench.pages import ANSWERS, BASE
 from bench.server_pages import CSRF, site_env
@@ -156,6 +156,7 @@ def main() -> None:
         f"\nthe pothole journey, {args.residents} residents at once, gunicorn with gunicorn.conf.py and {args.workers}"
     )
     print(f"workers on PostgreSQL ({url.database}), counted for {counted:.0f} s after {args.warm_up} s of warm-up")
+    print(f"gunicorn listens on {sockets_note()}")
     print(f"command: {' '.join([os.path.relpath(sys.executable, ROOT), *sys.argv])}\n")
     print(f"reports sent         {sent:>8,}  ({sent / counted:.1f} a second)")
     print(f"requests             {len(latencies):>8,}  ({len(latencies) / counted:.0f} a second)")

@@ -1,10 +1,13 @@
 """Benchmark (not a test): the site's pages under a real server and load, beside two reference apps under the same
 server and the same load, in one run, with each page's throughput as a ratio of the constant page's.
 
-    .venv/bin/python bench/server_pages.py [--seconds 10] [--connections 16] [--database-url URL]
+    .venv/bin/python bench/server_pages.py [--rounds 3] [--seconds 5] [--connections 16] [--database-url URL]
 
-Every app is served by gunicorn with the repository's gunicorn.conf.py (two workers) and loaded by wrk (apt-get
-install wrk) with 2 threads and --connections connections for --seconds each:
+Every app is served by gunicorn with the repository's gunicorn.conf.py (two workers), all three at once, and each URL
+is loaded by wrk (apt-get install wrk) with 2 threads and --connections connections for --seconds, in turn, for
+--rounds rounds. A page's ratio is taken against the constant page's rate in the same round, and the median of the
+rounds is printed with their range: on a machine whose speed drifts within minutes, a ratio of two measures taken
+seconds apart holds where one taken minutes apart does not. The apps:
   - constant: a 15 KB constant page from Flask, the framework's ceiling here (bench/_reference_apps.py);
   - naive GOV.UK: template.html with four govuk-frontend-wtf fields and the error summary;
   - the site on its embedded default (a fresh SQLite file, migrated and seeded) or --database-url: the home page,
@@ -19,6 +22,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._gunicorn import Served
+from bench._gunicorn import Served, sockets_note
 from bench.pages import ANSWERS, BASE  # the pothole journey and its answers, as the in-process bench walks it
 
 BIN = Path(sys.executable).parent
@@ -80,43 +84,58 @@ def walk_to_check_answers(site: str) -> tuple[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="wrk's duration for each page (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every URL (default 3)")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk's duration for each URL in a round (default 5)")
     parser.add_argument("--connections", type=int, default=16, help="wrk's connections (default 16)")
     parser.add_argument("--database-url", help="the site's database (default: a fresh SQLite file)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (apt-get install wrk)")
-    rows: list[tuple[str, float, int, str]] = []
-    for name, app in (
-        ("constant 15 KB page", "bench._reference_apps:constant()"),
-        ("naive GOV.UK page, 4 fields", "bench._reference_apps:naive()"),
-    ):
-        served = Served(app, {})
-        try:
-            rows.append((name, *load(served.url + "/", args.seconds, args.connections)))
-        finally:
-            served.stop()
-    served = Served("wsgi:app", site_env(args.database_url))
+    servers = [
+        Served("bench._reference_apps:constant()", {}),
+        Served("bench._reference_apps:naive()", {}),
+        Served("wsgi:app", site_env(args.database_url)),
+    ]
     try:
-        check, cookie = walk_to_check_answers(served.url)
-        question = check.rsplit("/", 1)[0] + "/where-is-it"
-        for name, url, with_cookie in (
-            ("site: home", served.url + "/", None),
-            ("site: pothole start page", served.url + BASE, None),
-            ("site: where-is-it (question)", question, cookie),
+        constant, naive, site = servers
+        check, cookie = walk_to_check_answers(site.url)
+        targets = [
+            ("constant 15 KB page", constant.url + "/", None),
+            ("naive GOV.UK page, 4 fields", naive.url + "/", None),
+            ("site: home", site.url + "/", None),
+            ("site: pothole start page", site.url + BASE, None),
+            ("site: where-is-it (question)", check.rsplit("/", 1)[0] + "/where-is-it", cookie),
             ("site: check answers", check, cookie),
-        ):
-            rows.append((name, *load(url, args.seconds, args.connections, with_cookie)))
+        ]
+        for _, url, with_cookie in targets:  # warm-up: templates compiled, connections pooled
+            load(url, 1, args.connections, with_cookie)
+        rates: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+        bad: dict[str, int] = dict.fromkeys(rates, 0)
+        p99s: dict[str, list[str]] = {name: [] for name in rates}
+        for _ in range(args.rounds):
+            for name, url, with_cookie in targets:
+                rate, non_2xx, p99 = load(url, args.seconds, args.connections, with_cookie)
+                rates[name].append(rate)
+                bad[name] += non_2xx
+                p99s[name].append(p99)
     finally:
-        served.stop()
-    ceiling = rows[0][1]
-    print(f"\ngunicorn with gunicorn.conf.py (2 gthread workers), wrk -t2 -c{args.connections} -d{args.seconds}s")
+        for served in servers:
+            served.stop()
+    ceiling = rates[targets[0][0]]
+    print(f"\ngunicorn with gunicorn.conf.py (2 gthread workers, {sockets_note()}), all three apps at once;")
+    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s a URL, {args.rounds} rounds over every URL in turn")
     print(f"command: {' '.join([os.path.relpath(sys.executable, ROOT), *sys.argv])}\n")
-    print(f"{'page':<32}{'req/s':>9}{'ratio':>8}{'p99':>10}{'non-2xx':>9}")
-    for name, rate, bad, p99 in rows:
-        print(f"{name:<32}{rate:>9,.0f}{rate / ceiling:>7.2f}x{p99:>10}{bad:>9}")
-    print("\nratio: requests a second against the constant page's, in this run. Target (issue 11): the question page")
-    print("and check answers at least 0.25x. A non-2xx count above 0 means that page's figure is not valid.")
+    print(f"{'page':<32}{'req/s':>9}{'ratio':>8}{'range':>14}{'p99s':>28}{'non-2xx':>9}")
+    for name, measured in rates.items():
+        ratios = sorted(rate / base for rate, base in zip(measured, ceiling, strict=True))
+        spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}x"
+        print(
+            f"{name:<32}{statistics.median(measured):>9,.0f}{statistics.median(ratios):>7.2f}x{spread:>14}"
+            f"{' '.join(p99s[name]):>28}{bad[name]:>9}"
+        )
+    print("\nreq/s: the median of the rounds; ratio: the median of each round's requests a second against the constant")
+    print("page's in that round, and their range. Target (issue 11): the question page and check answers at least")
+    print("0.25x. A non-2xx count above 0 means that page's figure is not valid.")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def gunicorn(served_database, tmp_path) -> Iterator:
     port."""
     started: list[subprocess.Popen] = []
 
-    def start(*arguments: str, config: Path = ROOT / "gunicorn.conf.py", workers: int = 1) -> int:
+    def start(*arguments: str, config: Path = ROOT / "gunicorn.conf.py", workers: int = 1, **settings: str) -> int:
         port = free_port()
         env = os.environ | {
             "APP_ENV": "development",
@@ -101,6 +101,7 @@ def gunicorn(served_database, tmp_path) -> Iterator:
             "GUNICORN_TIMEOUT": "1",
             "WEB_CONCURRENCY": str(workers),
             "GUNICORN_ACCESSLOG": "",
+            **settings,
         }
         command = [str(GUNICORN), "--config", str(config), "--bind", f"127.0.0.1:{port}", *arguments, "wsgi:app"]
         log = tmp_path / f"gunicorn-{port}.log"
@@ -164,15 +165,32 @@ def listening_sockets(port: int) -> int:
     return sum(1 for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A")
 
 
+def migrate_req() -> str:
+    try:
+        return Path("/proc/sys/net/ipv4/tcp_migrate_req").read_text().strip()
+    except OSError:
+        return "0"
+
+
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's table of sockets")
-def test_each_worker_listens_on_a_socket_of_its_own(gunicorn):
-    """So the kernel spreads connections over the workers: on one shared socket, kept-alive connections stayed with
-    whichever worker accepted them first, and under load one worker did all the work (bench/journeys.py)."""
-    port = gunicorn(workers=2)
+@pytest.mark.parametrize(
+    ("setting", "sockets"),
+    [("1", 2), ("0", 1), ("", 2 if migrate_req() == "1" else 1)],
+    ids=["on", "off", f"by the kernel (tcp_migrate_req={migrate_req()})"],
+)
+def test_each_worker_listens_on_a_socket_of_its_own_where_the_kernel_moves_waiting_connections(
+    gunicorn, setting, sockets
+):
+    """A socket a worker spreads kept-alive connections over the workers: on one shared socket they stayed with
+    whichever worker accepted them first, and under load one worker did all the work (bench/journeys.py). But a
+    replaced worker's own socket resets the connections waiting on it unless net.ipv4.tcp_migrate_req moves them,
+    so by default it follows that setting; GUNICORN_REUSE_PORT decides instead."""
+    port = gunicorn(workers=2, GUNICORN_REUSE_PORT=setting)
     deadline = time.monotonic() + 60
-    while listening_sockets(port) < 2 and time.monotonic() < deadline:
+    while listening_sockets(port) < sockets and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert listening_sockets(port) == 2
+    time.sleep(1)  # both workers booted: one more socket would be there by now
+    assert listening_sockets(port) == sockets
 
 
 def test_with_gunicorns_defaults_the_same_export_is_cut_off_and_the_client_can_tell(
