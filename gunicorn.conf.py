@@ -46,9 +46,11 @@ def _kernel_moves_waiting_connections() -> bool:
 reuse_port = {"1": True, "0": False}.get(os.environ.get("GUNICORN_REUSE_PORT", ""), _kernel_moves_waiting_connections())
 
 # A process is replaced after this many requests (at a random point within the jitter, so not all at once), which
-# bounds what any leak could grow to.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# bounds what any leak could grow to. Not too often: a new process compiles every template again on its first
+# requests, and at 5,000 a busy worker was replaced every few seconds (bench/server_pages.py: the constant page
+# served 2,410 requests a second against 3,941 at 50,000).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "5000"))
 # The proxy's X-Forwarded-* headers are read by the app (TRUSTED_PROXIES, werkzeug's ProxyFix), not by gunicorn.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
