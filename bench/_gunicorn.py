@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -14,14 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def sockets_note() -> str:
-    """How gunicorn.conf.py will listen on this machine (its reuse_port follows net.ipv4.tcp_migrate_req)."""
-    setting = os.environ.get("GUNICORN_REUSE_PORT", "")
-    try:
-        migrate = open("/proc/sys/net/ipv4/tcp_migrate_req").read().strip()
-    except OSError:
-        migrate = "unknown"
-    own = setting == "1" or (setting == "" and migrate == "1")
-    return f"{'a socket a worker' if own else 'one shared socket'} (net.ipv4.tcp_migrate_req={migrate})"
+    """How gunicorn.conf.py will listen on this machine: its own reuse_port, read from the file (which follows
+    net.ipv4.tcp_migrate_req unless GUNICORN_REUSE_PORT says)."""
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    moves = "1" if settings["_kernel_moves_waiting_connections"]() else "0"
+    listening = "a socket a worker" if settings["reuse_port"] else "one shared socket"
+    return f"{listening} (net.ipv4.tcp_migrate_req={moves})"
 
 
 def free_port() -> int:
