@@ -515,7 +515,7 @@ def _before_after(form_group: Any, key: str, width: int = 4) -> str:
     if not around:
         return ""
     html = _at(around, "html")
-    return f"{' ' * width}{do_indent(_safe(html), width) if html else escape(_at(around, 'text'))}\n"
+    return f"{' ' * width}{do_indent(_safe(html), width) if html else _text(_at(around, 'text'))}\n"
 
 
 def _grouped(params: Any, inner: str, described_by: Any, role: str | None, fieldset_indent: str) -> Markup:
