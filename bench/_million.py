@@ -16,11 +16,12 @@ INSERT = """
 WITH ids AS (SELECT (SELECT id FROM queue WHERE slug = 'highways') AS hw, (SELECT id FROM staff_user
     WHERE email = :email) AS cw, ARRAY(SELECT id FROM queue WHERE slug <> 'highways' ORDER BY slug) AS others)
 INSERT INTO submission (reference, draft_id, service_slug, category, status, channel, queue_id, routing_rule_id,
-    classification, retain_until, answers, description, street, street_key, area, postcode, latitude, longitude,
+    classification, closed_at, answers, description, street, street_key, area, postcode, latitude, longitude,
     contact_name, contact_email, contact_phone, assignee_id, created_at, updated_at)
 SELECT 'RP-' || upper(substr(h, 1, 4)) || '-' || upper(substr(h, 5, 4)), NULL, 'report-a-road-problem', cat, st,
     CASE WHEN ch < 0.85 THEN 'online' ELSE 'phone' END, q, CASE WHEN q = hw
-    THEN (SELECT id FROM routing_rule WHERE category = cat) END, 'OFFICIAL', created + interval '730 days',
+    THEN (SELECT id FROM routing_rule WHERE category = cat) END, 'OFFICIAL', CASE WHEN st IN ('resolved', 'closed',
+    'duplicate', 'cancelled', 'withdrawn') THEN least(now(), created + up * interval '60 days') END,
     jsonb_build_object('what-is-the-problem', jsonb_build_object('category', cat), 'describe-it', jsonb_build_object(
         'description', 'A ' || replace(cat, '-', ' ') || ' near number ' || (i % 200 + 1) || ', ' || (i % 90 + 10)
         || ' cm across.')), 'A ' || replace(cat, '-', ' ') || ' near number ' || (i % 200 + 1) || ', ' || (i % 90 + 10)

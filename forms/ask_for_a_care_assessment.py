@@ -25,7 +25,7 @@ from forms._contact import (
     phone_field,
 )
 from forms._pages import InterruptionPage
-from webapp.catalogue import Answers, Page, Record, Service, SummaryRow, assisted, online
+from webapp.catalogue import DELETE, Answers, Page, Record, Service, SummaryRow, assisted, online
 from webapp.widgets import GovCharacterCount, GovCheckboxesInput, GovRadioInput, GovTextInput
 
 NEEDS = [
@@ -287,8 +287,10 @@ SERVICE = Service(
     ),
     record=record,
     classification="OFFICIAL-SENSITIVE",
-    # A care record: kept for 8 years after it is closed (the NHS records code's period for adult social care).
+    # A care record: kept for 8 years after it is closed (the NHS records code's period for adult social care), then
+    # deleted whole: the social care system holds the case itself, and this copy is not needed for statistics.
     retention=timedelta(days=365 * 8),
+    when_retention_ends=DELETE,
     start_text=(
         "Anyone who seems to need care and support can have an assessment, whatever their income or savings. "
         "It is free.",

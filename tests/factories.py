@@ -9,7 +9,7 @@ from typing import Any
 from webapp import routing, submissions
 from webapp.extensions import db
 from webapp.geo import street_key
-from webapp.models import Payment, Status, Submission, utcnow
+from webapp.models import CLOSED_STATUSES, Payment, Status, Submission, utcnow
 
 
 def create_submission(**overrides: Any) -> Submission:
@@ -31,7 +31,8 @@ def create_submission(**overrides: Any) -> Submission:
     values.setdefault("description", (values["answers"].get("describe-it") or {}).get("description", ""))
     values.setdefault("reference", submissions.new_reference("RP"))
     values.setdefault("street_key", street_key(values["street"]))
-    values.setdefault("retain_until", values["created_at"] + timedelta(days=730))
+    if values["status"] in CLOSED_STATUSES:
+        values.setdefault("closed_at", values["created_at"])
     if "queue" not in values:
         decision = routing.route(values["service_slug"], values["category"], values["area"])
         values["queue"], values["routing_rule"] = decision.queue, decision.rule

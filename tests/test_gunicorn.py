@@ -60,7 +60,6 @@ def served_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]
                     "channel": "online",
                     "queue_id": highways.id,
                     "classification": "OFFICIAL",
-                    "retain_until": start + timedelta(days=730),
                     "answers": {"what-is-the-problem": {"category": "pothole"}, "describe-it": {"description": "Deep"}},
                     "description": f"A pothole outside number {number}, about 30 cm across, on the bus route",
                     "street": "Briggate",

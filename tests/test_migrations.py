@@ -35,3 +35,54 @@ def test_models_and_migrations_agree(app_ctx):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_retention_runs_from_when_each_closed_submission_was_closed(tmp_path):
+    """Migration 0015 on data already there: a closed submission's closed_at is its last event's time (else its last
+    change); an open one has none; and SQLite's queue-figure triggers of 0014 survive it."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from tests.conftest import make_config
+    from webapp import create_app
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path))
+    made, changed, last_event = (datetime(2024, month, 1, tzinfo=UTC) for month in (1, 2, 3))
+    with app.app_context():
+        upgrade(revision="0014_queue_counts")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO queue (id, slug, name, description) VALUES (1, 'q', 'Q', '')"))
+            for id_, status in ((1, "resolved"), (2, "in_progress"), (3, "cancelled")):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO submission (id, reference, service_slug, status, channel, queue_id,"
+                        " classification, retain_until, answers, description, created_at, updated_at)"
+                        " VALUES (:id, :ref, 'report-a-road-problem', :status, 'online', 1, 'OFFICIAL', :made,"
+                        " '{}', '', :made, :changed)"
+                    ),
+                    {"id": id_, "ref": f"RP-{id_}", "status": status, "made": made, "changed": changed},
+                )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO case_event (submission_id, kind, public, body, data, actor_kind, created_at)"
+                    " VALUES (1, 'status', 0, '', '{}', 'staff', :at)"
+                ),
+                {"at": last_event},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            closed = dict(connection.execute(sa.text("SELECT id, closed_at FROM submission")).all())
+            triggers = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'submission_%_counted'"
+                )
+            ).scalar()
+        db.engine.dispose()
+    assert {id_: value and value[:10] for id_, value in closed.items()} == {
+        1: "2024-03-01",
+        2: None,
+        3: "2024-02-01",
+    }
+    assert triggers == 3

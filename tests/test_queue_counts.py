@@ -39,7 +39,7 @@ def actual() -> dict[tuple[int, str], int]:
 def like(submission: Submission) -> dict:
     """What a new submission in the same queue needs, taken from one made by the factory (for another thread's
     session, which cannot use this one's objects)."""
-    columns = ("service_slug", "category", "channel", "classification", "queue_id", "retain_until")
+    columns = ("service_slug", "category", "channel", "classification", "queue_id")
     return {column: getattr(submission, column) for column in columns} | {"answers": {}}
 
 

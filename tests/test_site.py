@@ -61,7 +61,7 @@ def test_purge_removes_expired_drafts(app, app_ctx):
     )
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["purge-expired"])
-    assert "Deleted 1 expired drafts." in result.output
+    assert "Deleted 1 expired draft and 0 old messages." in result.output
     assert [draft.id for draft in db.session.scalars(select(Draft))] == ["b" * 32]
 
 

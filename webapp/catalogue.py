@@ -21,6 +21,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField
 
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+ANONYMISE, DELETE = "anonymise", "delete"
+RETENTION_ENDS = (ANONYMISE, DELETE)
 SKIPPED_FIELDS = ("csrf_token", "submit")
 
 
@@ -314,7 +316,11 @@ class Service:
     pages: tuple[Page, ...]
     record: Callable[[Answers], Record]
     classification: str = "OFFICIAL"
+    # How long a submission is kept once it is closed, and what then happens to it (webapp.retention): ANONYMISE
+    # removes the personal data and keeps what statistics need; DELETE removes the whole record (not for a service
+    # that takes payments: the council keeps its payment records).
     retention: timedelta = timedelta(days=365 * 2)
+    when_retention_ends: str = "anonymise"
     # Its own words, for every page and message the engine makes for it. The start page: the summary as its lead,
     # then ``start_text`` (who can use it, what it costs), ``what_you_need``, how long it takes, ``urgent_note``.
     start_template: str = "public/journey/start.html"
@@ -361,6 +367,10 @@ class Service:
             raise ValueError(f"{self.slug}: classification must be one of {CLASSIFICATIONS}")
         if len(self.reference_prefix) != 2 or not self.reference_prefix.isupper():
             raise ValueError(f"{self.slug}: reference_prefix must be two capital letters")
+        if self.when_retention_ends not in RETENTION_ENDS:
+            raise ValueError(f"{self.slug}: when_retention_ends must be one of {RETENTION_ENDS}")
+        if self.when_retention_ends == DELETE and self.fee is not None:
+            raise ValueError(f"{self.slug}: a service that takes payments cannot delete its records, only anonymise")
         names = [page.name for page in self.pages]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.slug}: page names must be unique")

@@ -14,12 +14,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from webapp import api, journeys, notifications, routing, staff_accounts, submissions
+from webapp import api, journeys, notifications, retention, routing, staff_accounts, submissions
 from webapp.catalogue import Answers
 from webapp.extensions import db
-from webapp.geo import street_key
-from webapp.models import CaseEvent, Role, StaffUser, Status, Submission, utcnow
+from webapp.models import CLOSED_STATUSES, CaseEvent, Role, StaffUser, Status, Submission, utcnow
 from webapp.money import format_pence
+from webapp.templating import plural
 
 DEMO_SUBMISSIONS = Path(__file__).parent / "data" / "demo-submissions.json"
 
@@ -36,28 +36,28 @@ def seed_demo_submissions() -> int:
         record = service.record(Answers(item["answers"]))
         decision = routing.route(service.slug, record.category, record.area)
         created = utcnow() - timedelta(days=item["days_ago"])
+        status = Status(item.get("status", Status.RECEIVED))
+        closed = utcnow() - timedelta(days=item["closed_days_ago"]) if status in CLOSED_STATUSES else None
         submission = Submission(
             reference=submissions.new_reference(service.reference_prefix),
             service_slug=service.slug,
-            category=record.category,
-            status=Status.RECEIVED,
+            status=status,
             channel="online",
             queue=decision.queue,
             routing_rule=decision.rule,
             classification=service.classification,
-            retain_until=created + service.retention,
             answers=item["answers"],
-            street=record.street,
-            street_key=street_key(record.street),
-            area=record.area,
-            postcode=record.postcode,
-            uprn=record.uprn,
-            latitude=record.latitude,
-            longitude=record.longitude,
-            description=record.description,
+            **journeys.record_columns(record),
             created_at=created,
+            updated_at=closed or created,
+            closed_at=closed,
         )
         submission.events.append(CaseEvent(kind="submitted", body=decision.reason, created_at=created))
+        if closed:
+            change = f"{Status.RECEIVED.label} to {status.label}"
+            submission.events.append(
+                CaseEvent(kind="status", body=change, created_at=closed, data={"old": Status.RECEIVED, "new": status})
+            )
         db.session.add(submission)
         click.echo(f"  demo {service.noun} {submission.reference}: {record.description}")
     return len(demo)
@@ -125,6 +125,24 @@ def watch_notifications(interval: float) -> None:
         for number, handler in previous.items():
             signal.signal(number, handler)
     click.echo("Stopped.")
+
+
+def report_retention(run: retention.Run) -> None:
+    """What a retention run did, or with --dry-run would do, for whoever ran it."""
+    catalogue = current_app.extensions["catalogue"]
+    for verb, counts in (("anonymise", run.anonymised), ("delete", run.deleted)):
+        for slug, count in sorted(counts.items()):
+            done = f"Would {verb}" if run.dry_run else f"{verb.capitalize()}d"
+            click.echo(f"{done} {plural(count, 'submission')} of {catalogue.get(slug).title} ({slug})")
+            for reference in run.references.get(slug, []):
+                click.echo(f"  {reference}")
+    if run.kept_for_payments:
+        kept = plural(run.kept_for_payments, "submission")
+        click.echo(f"Anonymised {kept} of services that delete their records instead: they have payments")
+    if not run.dry_run:
+        click.echo(f"Deleted {plural(run.files, 'photo or evidence file', 'photos and evidence files')}.")
+    drafts, messages = plural(run.drafts, "expired draft"), plural(run.notifications, "old message")
+    click.echo(f"{'Would delete' if run.dry_run else 'Deleted'} {drafts} and {messages}.")
 
 
 # Demo parking fines and invoices; dates in {braces} are filled in relative to today.
@@ -330,10 +348,12 @@ def init_app(app: Flask) -> None:
             click.echo(str(notifications.send_due()))
 
     @app.cli.command("purge-expired")
-    def purge_expired() -> None:
-        """Delete drafts older than their lifetime (and the photos they uploaded)."""
-        count = journeys.purge_expired_drafts(app.extensions["catalogue"])
-        click.echo(f"Deleted {count} expired drafts.")
+    @click.option("--dry-run", is_flag=True, help="Change nothing: say what would be anonymised or deleted.")
+    def purge_expired(dry_run: bool) -> None:
+        """Enforce retention (run it daily; the worker does): anonymise or delete submissions closed longer ago than
+        their service's retention period, as each service declares, and delete drafts past their lifetime and sent
+        messages older than NOTIFICATION_RETENTION_DAYS. Open cases are never touched."""
+        report_retention(retention.run(dry_run=dry_run))
 
     app.cli.add_command(create_api_client)
     app.cli.add_command(import_charges)

@@ -113,6 +113,9 @@ class Config:
     NOTIFY_SMS_TEMPLATES = _notify_templates(NOTIFY_SMS_TEMPLATE_SETTINGS)
     NOTIFY_LETTER_TEMPLATES = _notify_templates(NOTIFY_LETTER_TEMPLATE_SETTINGS)
     NOTIFY_TIMEOUT = float(_env("NOTIFY_TIMEOUT", "10"))
+    # Messages sent (or given up on) are kept this long in the outbox, then deleted by the daily retention run
+    # (webapp.retention); a submission's own messages go sooner if it is anonymised or deleted first.
+    NOTIFICATION_RETENTION_DAYS = int(_env("NOTIFICATION_RETENTION_DAYS", "180"))
     # How many messages one run of `flask send-notifications` sends at most.
     NOTIFICATION_BATCH_SIZE = int(_env("NOTIFICATION_BATCH_SIZE", "100"))
     # How many reverse proxies (load balancer, CDN) stand in front of the app: their X-Forwarded-For and

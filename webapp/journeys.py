@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterator
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import lifecycle, notifications, phones, submissions
-from webapp.catalogue import Answers, Context, Fee, Page, Service, SummaryRow, Unavailable
+from webapp.catalogue import Answers, Context, Fee, Page, Record, Service, SummaryRow, Unavailable
 from webapp.extensions import db
 from webapp.geo import street_key
 from webapp.models import Attachment, Call, Channel, Draft, Status, Submission, utcnow
@@ -245,6 +246,11 @@ def submit(draft: Draft, service: Service, privacy_told: bool = False) -> Submis
     raise RuntimeError(f"could not file draft {draft_id} after {REFERENCE_ATTEMPTS} attempts")
 
 
+def record_columns(record: Record) -> dict[str, Any]:
+    """A submission's columns from its service's record (they share their names), and the street's look-up key."""
+    return asdict(record) | {"street_key": street_key(record.street)}
+
+
 def kept(service: Service, answers: Answers) -> Answers:
     """The answers of the pages that apply: what a submission keeps (an answer to a page no longer asked goes)."""
     return answers.having(
@@ -298,26 +304,11 @@ def file(
         reference=submissions.new_reference(service.reference_prefix),
         draft_id=draft_id,
         service_slug=service.slug,
-        category=record.category,
         channel=channel,
         agent_id=agent_id,
         classification=service.classification,
-        retain_until=now + service.retention,
         answers=stored.to_dict(),
-        street=record.street,
-        street_key=street_key(record.street),
-        area=record.area,
-        postcode=record.postcode,
-        address=record.address,
-        uprn=record.uprn,
-        description=record.description,
-        latitude=record.latitude,
-        longitude=record.longitude,
-        contact_name=record.contact_name,
-        contact_email=record.contact_email,
-        contact_phone=record.contact_phone,
-        contact_address=record.contact_address,
-        updates_by=record.updates_by,
+        **record_columns(record),
         privacy_notice_at=now if privacy_told else None,
         status=Status.AWAITING_PAYMENT if due else Status.RECEIVED,
         created_at=now,
@@ -382,9 +373,9 @@ def hand_over(draft: Draft, service: Service, original: Submission, email: str |
     return [name for name, _ in photos]
 
 
-def purge_expired_drafts(catalogue) -> int:
+def purge_expired_drafts(catalogue, now: datetime | None = None) -> int:
     """Delete drafts past their lifetime, and the photos of those never submitted. Returns how many went."""
-    expired = db.session.scalars(select(Draft).where(Draft.expires_at <= utcnow())).all()
+    expired = db.session.scalars(select(Draft).where(Draft.expires_at <= (now or utcnow()))).all()
     for draft in expired:
         service = catalogue.get(draft.service_slug)
         if service is not None and draft.submission_id is None:  # a submission keeps its photos

@@ -22,6 +22,7 @@ from webapp import notifications, routing
 from webapp.catalogue import Answers
 from webapp.extensions import db
 from webapp.models import (
+    CLOSED_STATUSES,
     ApiClient,
     Attachment,
     CaseEvent,
@@ -78,6 +79,9 @@ class Actor:
 
 class TransitionError(ValueError):
     """A move the table does not allow, or one that another request made first. The message is for people."""
+
+
+ANONYMISED = "This case cannot be changed: its personal data was removed at the end of its retention period"
 
 
 # The team working a case: its members, in person, or through their back-office system over Open311.
@@ -220,18 +224,26 @@ def transition(
             )
         choices = ", ".join(status.label.lower() for status in possible)
         raise TransitionError(f"A case that is {current.label.lower()} can only move to: {choices}")
+    if submission.anonymised_at is not None:
+        raise TransitionError(ANONYMISED)
     now = utcnow()
+    # Closed: its retention period runs from now (from when it was first closed, if it moves between two closed
+    # statuses); reopened: it has none until it is closed again.
+    closed_at = (submission.closed_at or now) if to in CLOSED_STATUSES else None
     moved = db.session.execute(
         update(Submission)
-        .where(Submission.id == submission.id, Submission.status == current)
-        .values(status=to, updated_at=now)
+        .where(Submission.id == submission.id, Submission.status == current, Submission.anonymised_at.is_(None))
+        .values(status=to, updated_at=now, closed_at=closed_at)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        db.session.refresh(submission, ["status"])
+        db.session.refresh(submission, ["status", "anonymised_at"])
+        if submission.anonymised_at is not None:
+            raise TransitionError(ANONYMISED)
         raise TransitionError(f"This case has just been changed by someone else: it is now {submission.status_label}")
     set_committed_value(submission, "status", to.value)
     set_committed_value(submission, "updated_at", now)
+    set_committed_value(submission, "closed_at", closed_at)
     event = _event(
         submission,
         kind,

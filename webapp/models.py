@@ -79,6 +79,8 @@ STATUS_LABELS = {
     Status.WITHDRAWN: "Withdrawn",
 }
 OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_INFORMATION)
+# Finished with: a submission's retention period runs from when it entered one of these (Submission.closed_at).
+CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.DUPLICATE, Status.CANCELLED, Status.WITHDRAWN)
 # What a case in a queue can be: one awaiting payment, or cancelled unpaid, never reached a queue.
 QUEUE_STATUSES = tuple(status for status in Status if status not in (Status.AWAITING_PAYMENT, Status.CANCELLED))
 
@@ -282,7 +284,11 @@ class Submission(db.Model):
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queue.id"))
     routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
     classification: Mapped[str] = mapped_column(String(32))
-    retain_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # When it was closed (CLOSED_STATUSES); None while it is open. Its service's retention period runs from here
+    # (webapp.retention); reopening it clears this.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When the retention run (or an erasure) removed its personal data, keeping what statistics need.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
     street: Mapped[str | None] = mapped_column(String(200))

@@ -159,6 +159,8 @@ def find_for_progress(reference: str, email: str | None) -> ProgressLookup:
     submission = get_by_reference(reference)
     if submission is None:
         return ProgressLookup(error=NOT_FOUND)
+    if submission.anonymised_at is not None:  # nothing personal is left: its status, as for an anonymous report
+        return ProgressLookup(submission, personal=False)
     if same_email(email, submission.contact_email):
         return ProgressLookup(submission, personal=True)
     if email and email.strip():

@@ -20,7 +20,18 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from webapp import audit, bookings, cases, exports, lifecycle, reviews, staff_accounts, submissions, subscriptions
+from webapp import (
+    audit,
+    bookings,
+    cases,
+    exports,
+    lifecycle,
+    retention,
+    reviews,
+    staff_accounts,
+    submissions,
+    subscriptions,
+)
 from webapp.access import ADMINS, ALL_STAFF, LEADERS, QUEUE_WORKERS, case_or_abort, public, queue_or_abort, staff_only
 from webapp.catalogue import Answers
 from webapp.extensions import db, limiter
@@ -205,6 +216,7 @@ def render_case(submission, failed=None, status: int = 200, error_message: str |
         history=cases.history(submission),
         subscription=subscriptions.of_submission(submission),
         review=reviews.review_of(submission),
+        retention=retention.describe(submission, service),
         can_assign=current_user.role in LEADERS,
         error_message=error_message,
     ), status
