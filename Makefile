@@ -14,7 +14,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: setup migrate seed ## Set everything up and serve the site on http://127.0.0.1:5000 (SQLite, sandbox services)
-	$(FLASK) send-notifications --watch & trap 'kill $$!' EXIT; $(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) worker & trap 'kill $$!' EXIT; $(FLASK) run --host $(HOST) --port $(PORT)
 
 serve: setup migrate ## Serve the site under gunicorn with gunicorn.conf.py, as in production (README: "Running it in production")
 	$(VENV)/bin/gunicorn wsgi:app

@@ -26,6 +26,9 @@ from webapp.config import TestingConfig
 from webapp.extensions import db
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# A Redis database of the tests' own, emptied before and after each test that uses it. Tests that need Redis are
+# skipped without it, unless REQUIRE_REDIS=1 (as in CI).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -101,6 +104,23 @@ def app(
     clean(app)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis does not answer at {REDIS_URL}: {error}", pytrace=False)
+        pytest.skip(f"Redis does not answer at {REDIS_URL}")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture

@@ -4,17 +4,21 @@ import pytest
 
 from webapp import config
 
+SHARED = {"TASK_QUEUE_URL": "redis://redis.internal:6379/0", "RATELIMIT_STORAGE_URI": "redis://redis.internal:6379/1"}
 
-def test_production_refuses_to_start_without_secrets(monkeypatch):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL"):
+
+def test_production_refuses_to_start_without_secrets_or_shared_stores(monkeypatch):
+    for name in ("SECRET_KEY", "DATABASE_URL", *SHARED):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL, TASK_QUEUE_URL, RATELIMIT_STORAGE_URI"):
         config.load("production")
 
 
 def test_production_takes_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://council@db/council")
+    for name, value in SHARED.items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match="PAYMENT_PROVIDER, BASE_URL"):
         config.load("production")
     monkeypatch.setenv("PAYMENT_PROVIDER", "sandbox")
@@ -23,6 +27,7 @@ def test_production_takes_its_settings_from_the_environment(monkeypatch):
     assert settings.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://council@db/council"
     assert settings.SESSION_COOKIE_SECURE is True
     assert settings.PAYMENT_PROVIDER == "sandbox"
+    assert (settings.TASK_QUEUE_URL, settings.RATELIMIT_STORAGE_URI) == tuple(SHARED.values())
 
 
 def test_production_with_stripe_needs_its_keys(monkeypatch):
@@ -31,6 +36,7 @@ def test_production_with_stripe_needs_its_keys(monkeypatch):
         "DATABASE_URL": "postgresql+psycopg://council@db/council",
         "PAYMENT_PROVIDER": "stripe",
         "BASE_URL": "https://services.example.gov.uk",
+        **SHARED,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)

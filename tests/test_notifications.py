@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import signal
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -307,6 +306,8 @@ PRODUCTION = {
     "DATABASE_URL": "postgresql+psycopg://council@db/council",
     "PAYMENT_PROVIDER": "sandbox",
     "BASE_URL": "https://services.example.gov.uk",
+    "TASK_QUEUE_URL": "redis://redis.internal:6379/0",
+    "RATELIMIT_STORAGE_URI": "redis://redis.internal:6379/1",
 }
 TEMPLATE_SETTINGS = {
     "NOTIFY_TEMPLATE_SUBMISSION_RECEIVED": TEMPLATE_IDS["submission-received"],
@@ -396,23 +397,3 @@ def test_submitting_a_report_queues_the_email_and_the_command_sends_it(app, resi
     assert result.output == "Sent 1 message (0 to try again later, 0 failed).\n"
     db.session.expire_all()
     assert (email.status, email.attempts) == ("sent", 1)
-
-
-def test_the_watching_worker_sends_until_interrupted(app, app_ctx, monkeypatch):
-    notification_id = queue_update().id
-    send_due = notifications.send_due
-    passes: list[datetime] = []
-
-    def send_then_interrupt(**kwargs: object) -> notifications.Outcome:
-        passes.append(utcnow())
-        outcome = send_due(**kwargs)  # type: ignore[arg-type]
-        signal.raise_signal(signal.SIGINT)  # Ctrl-C
-        return outcome
-
-    monkeypatch.setattr(notifications, "send_due", send_then_interrupt)
-    result = app.test_cli_runner().invoke(args=["send-notifications", "--watch", "--interval", "0.1"])
-    assert result.exit_code == 0, result.output
-    assert "Sent 1 message" in result.output and result.output.endswith("Stopped.\n")
-    assert len(passes) == 1
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    assert db.session.get(Notification, notification_id).status == "sent"

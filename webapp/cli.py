@@ -1,11 +1,11 @@
-"""flask commands: seed, create-staff, create-api-client, revoke-api-client, send-notifications, purge-expired,
+"""flask commands: seed, create-staff, create-api-client, revoke-api-client, worker, send-notifications, purge-expired,
 import-charges, import-addresses, settle-payments, reconcile-payments."""
 
 from __future__ import annotations
 
 import io
 import json
-import signal
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from webapp import api, journeys, notifications, retention, routing, staff_accounts, submissions
+from webapp import api, journeys, notifications, retention, routing, staff_accounts, submissions, tasks
 from webapp.catalogue import Answers
 from webapp.extensions import db
 from webapp.models import CLOSED_STATUSES, CaseEvent, Role, StaffUser, Status, Submission, utcnow
@@ -86,45 +86,6 @@ def seed_demo_staff() -> None:
     click.echo("Demo staff accounts (sign in at /staff):")
     for email, _, role, queues in DEMO_STAFF:
         click.echo(f"  {role.label:<12} {email:<28} password: {DEMO_PASSWORD}  queues: {', '.join(queues) or '-'}")
-
-
-def watch_notifications(interval: float) -> None:
-    """The worker for `make run` and production: Ctrl-C or SIGTERM stops it once the message in hand is sent."""
-    from webapp import payments
-
-    def settle() -> None:
-        counts = payments.settle_overdue()
-        if any(counts.values()):
-            click.echo(f"Settled payments: {counts}")
-
-    def remind() -> None:
-        from webapp import subscriptions
-
-        sent = subscriptions.send_reminders()
-        db.session.commit()
-        if sent:
-            click.echo(f"Sent {sent} subscription reminders")
-
-    settle_every = current_app.config["PAYMENT_SETTLE_SECONDS"]
-    worker = notifications.Worker(
-        interval,
-        report=lambda outcome: click.echo(str(outcome)),
-        chores=[
-            notifications.Chore("settle-payments", settle_every, settle),
-            notifications.Chore("subscription-reminders", current_app.config["REMINDER_SECONDS"], remind),
-        ],
-    )
-    previous = {number: signal.signal(number, worker.stop) for number in (signal.SIGINT, signal.SIGTERM)}
-    click.echo(
-        f"Sending notifications every {interval:g} seconds and settling payments left open every "
-        f"{settle_every:g} seconds. Press Ctrl-C to stop."
-    )
-    try:
-        worker.run()
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    click.echo("Stopped.")
 
 
 def report_retention(run: retention.Run) -> None:
@@ -335,17 +296,25 @@ def init_app(app: Flask) -> None:
         click.echo(f"Created {user.role_label.lower()} {user.email}.")
 
     @app.cli.command("send-notifications")
-    @click.option("--watch", is_flag=True, help="Keep sending as messages fall due, until interrupted.")
+    def send_notifications() -> None:
+        """Send the messages in the outbox that are due, now (the worker sends each one as it is queued)."""
+        click.echo(str(notifications.send_due()))
+
+    @app.cli.command("worker")
+    @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Threads running tasks.")
     @click.option(
-        "--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between passes."
+        "--periodic/--no-periodic",
+        default=True,
+        show_default=True,
+        help="Also run the schedule (SCHEDULE_*). Run it on one worker only.",
     )
-    def send_notifications(watch: bool, interval: float) -> None:
-        """Send the messages in the outbox that are due: once, or with --watch until Ctrl-C (or SIGTERM), when it also
-        settles payments left open past their window (as settle-payments does) every PAYMENT_SETTLE_SECONDS."""
-        if watch:
-            watch_notifications(interval)
-        else:
-            click.echo(str(notifications.send_due()))
+    def worker(workers: int, periodic: bool) -> None:
+        """Run background work from the task queue (TASK_QUEUE_URL): messages from the outbox, and the scheduled
+        jobs (settling payments, reminders, retention, reconciliation). Ctrl-C stops it once the tasks in hand are
+        done; a task stopped half way leaves its message in the outbox, to be sent again."""
+        where = re.sub(r"//[^/@]*@", "//", app.config["TASK_QUEUE_URL"])  # no password in the output
+        click.echo(f"Worker: {workers} threads, queue {where}, schedule {'on' if periodic else 'off'}.")
+        tasks.huey.create_consumer(workers=workers, periodic=periodic, worker_type="thread").run()
 
     @app.cli.command("purge-expired")
     @click.option("--dry-run", is_flag=True, help="Change nothing: say what would be anonymised or deleted.")

@@ -124,8 +124,17 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     # The site's address, for links in messages sent outside a web request (by a worker or a scheduled job).
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
-    # How often the worker looks for subscriptions to remind (each is reminded once, 30 days before it ends).
-    REMINDER_SECONDS = float(_env("REMINDER_SECONDS", "3600"))
+    # The task queue (webapp.tasks): Redis in production; by default a SQLite file, so `make run` needs no server.
+    TASK_QUEUE_URL = _env("TASK_QUEUE_URL", f"sqlite:///{INSTANCE / 'tasks.sqlite3'}")
+    # When the worker's scheduled jobs run: cron's five fields (minute hour day month day-of-week), in UTC. The
+    # outbox sweep queues again messages whose task was lost; settling closes payments left open past their window;
+    # reminders go 30 days before a subscription ends (once each); retention anonymises or deletes what is past its
+    # period; reconciliation compares yesterday's payments with the provider's.
+    SCHEDULE_OUTBOX_SWEEP = _env("SCHEDULE_OUTBOX_SWEEP", "* * * * *")
+    SCHEDULE_SETTLE_PAYMENTS = _env("SCHEDULE_SETTLE_PAYMENTS", "* * * * *")
+    SCHEDULE_REMINDERS = _env("SCHEDULE_REMINDERS", "0 * * * *")
+    SCHEDULE_RETENTION = _env("SCHEDULE_RETENTION", "30 2 * * *")
+    SCHEDULE_RECONCILIATION = _env("SCHEDULE_RECONCILIATION", "0 6 * * *")
 
     # Payments: the sandbox (a test payment page served by the site, the embedded default) or Stripe Checkout.
     PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER", "sandbox")
@@ -139,8 +148,6 @@ class Config:
     PAYMENT_WINDOW_MINUTES = int(_env("PAYMENT_WINDOW_MINUTES", "90"))
     # A payment link an agent sends a caller works for this long; until then their submission waits for it.
     PAYMENT_LINK_HOURS = int(_env("PAYMENT_LINK_HOURS", "72"))
-    # How often the worker (`flask send-notifications --watch`) settles payments left open past their window.
-    PAYMENT_SETTLE_SECONDS = float(_env("PAYMENT_SETTLE_SECONDS", "60"))
     # The sandbox confirms each payment as a signed webhook too, as a real provider does; "off" loses them all,
     # to try the return page and the settling job on their own.
     SANDBOX_WEBHOOKS = _env("SANDBOX_WEBHOOKS", "on") == "on"
@@ -177,6 +184,8 @@ class TestingConfig(Config):
     # Tests never reach the real Stripe either.
     PAYMENT_PROVIDER = "sandbox"
     BASE_URL = "http://localhost"
+    # Tasks wait in memory until a test runs them (webapp.tasks.run_queued).
+    TASK_QUEUE_URL = "memory://"
 
 
 class ProductionConfig(Config):
@@ -184,7 +193,8 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self) -> None:
-        required = ["SECRET_KEY", "DATABASE_URL"]
+        # Shared by every app server and worker: the task queue and the rate limits live in Redis.
+        required = ["SECRET_KEY", "DATABASE_URL", "TASK_QUEUE_URL", "RATELIMIT_STORAGE_URI"]
         self.EMAIL_SENDER = _email_sender()
         if self.EMAIL_SENDER == "notify":
             required += [
@@ -207,6 +217,8 @@ class ProductionConfig(Config):
             raise RuntimeError(f"Production needs these environment variables: {', '.join(missing)}")
         self.SECRET_KEY = _env("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+        self.TASK_QUEUE_URL = _env("TASK_QUEUE_URL")
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI")
         self.NOTIFY_API_KEY = _env("NOTIFY_API_KEY")
         self.NOTIFY_TEMPLATES = _notify_templates()
         self.NOTIFY_SMS_TEMPLATES = _notify_templates(NOTIFY_SMS_TEMPLATE_SETTINGS)

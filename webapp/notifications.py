@@ -3,9 +3,11 @@ chose them.
 
 Web requests only *queue* messages: each is written to the ``notification`` table in the same
 transaction as the change it tells of, with its final subject and body (so the outbox shows exactly
-what was sent) and the values a template-based sender fills its template with. A worker,
-``flask send-notifications [--watch]``, then hands due messages to the configured sender, so a slow
-or broken email provider never holds up a page.
+what was sent) and the values a template-based sender fills its template with. Once that transaction commits, a
+task to send it goes on the task queue (webapp.tasks), and the worker (``flask worker``) hands it to the configured
+sender, so a slow or broken email provider never holds up a page. The row stays the record: a task lost on the way
+is found again by the outbox sweep, and a message is claimed before it is sent, so it is never sent twice by two
+tasks. ``flask send-notifications`` sends what is due by hand.
 
 Senders: ``LogSender`` (the embedded default) writes messages to the application log;
 ``NotifySender`` sends them through GOV.UK Notify, by its email, text message or letter API as the
@@ -17,34 +19,27 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from string import Template
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, url_for
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
-from sqlalchemy import or_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import or_, select, update
 
 from webapp.extensions import db
 from webapp.models import Notification, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
-# How long to wait after each failed attempt; the attempt after the last of these is the final one.
-RETRY_DELAYS = (
-    timedelta(seconds=30),
-    timedelta(minutes=2),
-    timedelta(minutes=10),
-    timedelta(hours=1),
-    timedelta(hours=4),
-)
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# How long to wait after each failed attempt, growing fourfold (the task queue's retries: webapp.tasks); the attempt
+# after the last of these is the final one.
+RETRY_DELAY_SECONDS, RETRY_BACKOFF, RETRIES = 30, 4, 5
+RETRY_DELAYS = tuple(timedelta(seconds=RETRY_DELAY_SECONDS * RETRY_BACKOFF**n) for n in range(RETRIES))
+MAX_ATTEMPTS = RETRIES + 1
 ERROR_LENGTH = 500
 
 
@@ -508,23 +503,46 @@ class Outcome:
         return f"Sent {self.sent} {noun} ({self.retrying} to try again later, {self.failed} failed)."
 
 
-def next_due(now: datetime) -> Notification | None:
-    """The oldest message due to go, locked so another worker skips it (PostgreSQL; SQLite ignores the lock)."""
-    return db.session.scalars(
-        select(Notification)
-        .where(
-            Notification.status == "queued",
-            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+def due_ids(now: datetime, limit: int) -> list[int]:
+    """The oldest messages due to go."""
+    return list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status == "queued",
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
         )
-        .order_by(Notification.id)
-        .limit(1)
+    )
+
+
+def claim(notification_id: int) -> Notification | None:
+    """The message, if it is still waiting to be sent and nobody else holds it, claimed for this transaction: on
+    PostgreSQL by a row lock another transaction skips (SKIP LOCKED); on SQLite, which has no row locks, by the
+    conditional UPDATE that counts the attempt, which holds the database's write lock until the commit. So two
+    tasks for one message (the first, and the outbox sweep's for a task it took for lost) never both send it."""
+    held = db.session.scalar(
+        select(Notification.id)
+        .where(Notification.id == notification_id, Notification.status == "queued")
         .with_for_update(skip_locked=True)
-    ).first()
+    )
+    if held is None:
+        return None
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == "queued")
+        .values(attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    return db.session.get(Notification, notification_id, populate_existing=True)
 
 
 def deliver(notification: Notification, chosen: Sender, outcome: Outcome) -> None:
-    """One attempt at one message, and its result on the row."""
-    notification.attempts += 1
+    """One attempt at one claimed message, and its result on the row."""
     try:
         notification.provider_reference = chosen.send(notification)
     except SendError as error:
@@ -550,21 +568,18 @@ def failed(notification: Notification, error: str, permanent: bool, outcome: Out
         log.info("notification %s will be tried again at %s: %s", notification.id, notification.next_attempt_at, error)
 
 
-def send_due(limit: int | None = None, chosen: Sender | None = None, stop: Callable[[], bool] | None = None) -> Outcome:
-    """Send up to ``limit`` due messages, oldest first, each in its own transaction; stops early when ``stop()``."""
-    limit = limit if limit is not None else current_app.config["NOTIFICATION_BATCH_SIZE"]
+def send_one(notification_id: int, chosen: Sender | None = None) -> Outcome:
+    """Send one message from the outbox, if it is still waiting, in a transaction of its own (committed). The
+    outcome says whether it went, is to be tried again (at its ``next_attempt_at``), or failed; all zero when it was
+    not waiting (already sent, or gone)."""
+    outcome = Outcome()
     own = chosen is None
     chosen = chosen or sender()
-    outcome = Outcome()
     try:
-        for _ in range(limit):
-            if stop is not None and stop():
-                break
-            notification = next_due(utcnow())
-            if notification is None:
-                break
+        notification = claim(notification_id)
+        if notification is not None:
             deliver(notification, chosen, outcome)
-            db.session.commit()
+        db.session.commit()
     finally:
         db.session.rollback()
         if own:
@@ -572,69 +587,42 @@ def send_due(limit: int | None = None, chosen: Sender | None = None, stop: Calla
     return outcome
 
 
-@dataclass
-class Chore:
-    """Other background work the worker does every ``every`` seconds (settling payments left open), until the
-    task queue of issue 12 takes over the scheduling."""
-
-    name: str
-    every: float
-    run: Callable[[], Any]
-    due: float = 0.0
-
-
-class Worker:
-    """Sends due messages every ``interval`` seconds, and does its chores when they fall due, until ``stop()``
-    (a signal handler) is called.
-
-    Stopping waits for the message being sent, so none is sent without its row saying so."""
-
-    def __init__(self, interval: float, report: Callable[[Outcome], Any], chores: Sequence[Chore] = ()) -> None:
-        self.interval = interval
-        self.report = report
-        self.chores = list(chores)
-        self.stopping = False
-
-    def stop(self, *_: object) -> None:
-        self.stopping = True
-
-    def run(self) -> None:
-        chosen = sender()
-        try:
-            while not self.stopping:
-                self.pass_once(chosen)
-                self.do_chores()
-                self.sleep()
-        finally:
+def send_due(limit: int | None = None, chosen: Sender | None = None) -> Outcome:
+    """Send up to ``limit`` due messages, oldest first, each in its own transaction (``flask send-notifications``;
+    the task queue sends each message as it is queued)."""
+    limit = limit if limit is not None else current_app.config["NOTIFICATION_BATCH_SIZE"]
+    own = chosen is None
+    chosen = chosen or sender()
+    outcome = Outcome()
+    try:
+        for notification_id in due_ids(utcnow(), limit):
+            one = send_one(notification_id, chosen)
+            outcome.sent, outcome.retrying, outcome.failed = (
+                outcome.sent + one.sent,
+                outcome.retrying + one.retrying,
+                outcome.failed + one.failed,
+            )
+    finally:
+        if own:
             chosen.close()
+    return outcome
 
-    def pass_once(self, chosen: Sender) -> None:
-        try:
-            outcome = send_due(chosen=chosen, stop=lambda: self.stopping)
-        except SQLAlchemyError:
-            # The database went away for a moment: try again on the next pass.
-            log.exception("sending notifications failed")
-            db.session.rollback()
-            return
-        finally:
-            db.session.close()
-        if outcome.sent or outcome.retrying or outcome.failed:
-            self.report(outcome)
 
-    def do_chores(self) -> None:
-        for chore in self.chores:
-            if self.stopping or time.monotonic() < chore.due:
-                continue
-            try:
-                chore.run()
-            except Exception:  # noqa: BLE001 - a failed chore is logged and tried at its next turn
-                log.exception("background chore %s failed", chore.name)
-                db.session.rollback()
-            finally:
-                db.session.close()
-                chore.due = time.monotonic() + chore.every
-
-    def sleep(self) -> None:
-        deadline = time.monotonic() + self.interval
-        while not self.stopping and (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(left, 0.2))
+def lost(now: datetime, grace: timedelta) -> list[int]:
+    """Messages still waiting ``grace`` after they fell due: their task was lost (a worker killed while it held
+    it, a queue emptied, a commit whose enqueue failed). Each is given until ``now + grace`` again before it counts
+    as lost once more. The caller commits, then enqueues them."""
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(Notification.status == "queued", Notification.next_attempt_at <= now - grace)
+            .order_by(Notification.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if ids:
+        db.session.execute(
+            update(Notification).where(Notification.id.in_(ids)).values(next_attempt_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    return ids
