@@ -203,6 +203,18 @@ def garden_waste_ending_soon() -> Submission:
     return subscriber
 
 
+def stop(worker: subprocess.Popen) -> str:
+    """Ctrl-C, as a person would: the worker stops once the tasks in hand are done. Its output."""
+    worker.send_signal(signal.SIGINT)
+    try:
+        output, _ = worker.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        output, _ = worker.communicate()
+        pytest.fail(f"the worker did not stop within 30 seconds of Ctrl-C:\n{output}")
+    return output
+
+
 def test_a_real_worker_runs_the_retention_and_reminder_jobs_on_their_schedule(app, app_ctx, redis_url, tmp_path):
     expired = create_submission(
         status=Status.RESOLVED, closed_at=utcnow() - timedelta(days=800), contact_email="old@example.com"
@@ -241,11 +253,47 @@ def test_a_real_worker_runs_the_retention_and_reminder_jobs_on_their_schedule(ap
                 break
             time.sleep(0.5)
     finally:
-        worker.send_signal(signal.SIGINT)  # Ctrl-C: it stops once the tasks in hand are done
-        output, _ = worker.communicate(timeout=30)
+        output = stop(worker)
     assert worker.returncode == 0, output
     assert f"Worker: 2 threads, queue {redis_url}, schedule on." in output
     assert db.session.get(Submission, expired.id).contact_email is None
     # The reminder the reminder job queued was sent by the worker, after its row was committed.
     assert (reminder.to, reminder.status, reminder.attempts) == ("sam@example.com", "sent", 1)
     assert db.session.scalar(select(AuditEvent.action)) == "retention.run"
+
+
+def test_two_tasks_at_once_for_one_message_send_it_once(app, db_name):
+    """The first task holds the message while it sends; the second, on its own connection, passes it by."""
+    if db_name != "postgresql":
+        pytest.skip("two connections at once need PostgreSQL")
+    import threading
+
+    with app.app_context():
+        message_id = queue_email().id
+    inside, release = threading.Event(), threading.Event()
+
+    class Slow(Recording):
+        def send(self, notification: Notification) -> str | None:
+            inside.set()
+            assert release.wait(timeout=10)
+            return super().send(notification)
+
+    slow, quick = Slow(), Recording()
+
+    def first() -> None:
+        with app.app_context():
+            notifications.send_one(message_id, slow)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert inside.wait(timeout=10)
+        with app.app_context():
+            assert notifications.send_one(message_id, quick).sent == 0
+        assert thread.is_alive()  # it did not wait for the first
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    assert (slow.sent, quick.sent) == ([message_id], [])
+    with app.app_context():
+        assert db.session.get(Notification, message_id).attempts == 1
