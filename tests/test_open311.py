@@ -861,7 +861,7 @@ def test_the_cli_gives_a_client_the_open311_permission(app_ctx):
     key = re.search(r"ctw_\S+", result.output).group()
     assert send(app_ctx, key).channel == "open311"
     both = runner.invoke(args=["create-api-client", "Confirm", "--queue", "highways", "--open311"])
-    assert "exports of highways; Open311 requests and updates" in both.output
+    assert "exports of highways (OFFICIAL cases only); Open311 requests and updates" in both.output
     neither = runner.invoke(args=["create-api-client", "Nothing"])
     assert neither.exit_code != 0 and "--open311" in neither.output
 

@@ -4,15 +4,20 @@ walks the URL map to make sure none is left undeclared, and a matrix test checks
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, redirect, request, session, url_for
 from flask_login import current_user
 
 from webapp import audit, cases, submissions
 from webapp.extensions import db, login_manager
-from webapp.models import Queue, Role, Submission
+from webapp.models import Queue, Role, Submission, utcnow
+
+# An admin who gave a reason to open a sealed case may look at it (and its files) for this long.
+SEALED_GRANTS = "sealed_grants"
+SEALED_GRANT_LIFETIME = timedelta(minutes=30)
 
 ALL_STAFF = (Role.AGENT, Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN, Role.FINANCE)
 QUEUE_WORKERS = (Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN)
@@ -61,7 +66,23 @@ def case_or_abort(reference: str, action: str = "case.view") -> Submission:
         audit.record("case.refused", submission, actor=current_user)
         db.session.commit()
         abort(403)
+    if cases.is_sealed_from(current_user, submission) and not has_sealed_grant(submission.reference):
+        # OFFICIAL-SENSITIVE, and this admin is not in its team: first a reason, which the audit trail keeps.
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        abort(redirect(url_for("staff.open_sealed", reference=submission.reference, next=back)))
     if action:
         audit.record(action, submission, actor=current_user)
         db.session.commit()
     return submission
+
+
+def has_sealed_grant(reference: str) -> bool:
+    until = session.get(SEALED_GRANTS, {}).get(reference)
+    return until is not None and datetime.fromisoformat(until) > utcnow()
+
+
+def grant_sealed(reference: str) -> None:
+    """This admin gave a reason to open a sealed case: they may look at it for a while, in this session only."""
+    now = utcnow()
+    kept = {ref: until for ref, until in session.get(SEALED_GRANTS, {}).items() if datetime.fromisoformat(until) > now}
+    session[SEALED_GRANTS] = kept | {reference: (now + SEALED_GRANT_LIFETIME).isoformat()}

@@ -19,14 +19,14 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
 from webapp import audit, lifecycle, submissions
-from webapp.catalogue import SummaryRow
+from webapp.catalogue import OFFICIAL, SummaryRow
 from webapp.extensions import db
 from webapp.geo import normalise_postcode
 from webapp.journeys import submitted_summary
 from webapp.models import CaseEvent, Channel, StaffUser, Submission
 from webapp.phones import phone_key
 
-SHOWN_CLASSIFICATION = "OFFICIAL"  # anything else is sealed: a classification added later is sealed too
+SHOWN_CLASSIFICATION = OFFICIAL  # anything else is sealed: a classification added later is sealed too
 NO_TEAM = "the contact centre supervisor"  # for a submission in no queue yet (waiting for payment)
 CALLER_RANG = "caller_rang"  # the case event of a note that the caller rang
 

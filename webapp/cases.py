@@ -15,6 +15,7 @@ from sqlalchemy import Select, delete, func, insert, select, text, tuple_, updat
 from sqlalchemy.orm import joinedload, load_only
 
 from webapp import audit, lifecycle, notifications, submissions
+from webapp.catalogue import OFFICIAL
 from webapp.extensions import db
 from webapp.geo import box_around, distance_metres, same_area
 from webapp.models import (
@@ -52,6 +53,16 @@ def can_work_queue(user: StaffUser, queue: Queue | None) -> bool:
     if queue is not None and user.role in (Role.CASEWORKER, Role.TEAM_LEADER):
         return any(member_queue.id == queue.id for member_queue in user.queues)
     return False
+
+
+def is_member(user: StaffUser, queue: Queue | None) -> bool:
+    """Whether this person belongs to the queue's team: only they see its OFFICIAL-SENSITIVE cases unsealed."""
+    return queue is not None and any(member_queue.id == queue.id for member_queue in user.queues)
+
+
+def is_sealed_from(user: StaffUser, submission: Submission) -> bool:
+    """An OFFICIAL-SENSITIVE case this person may see only by giving a reason (an admin outside its team)."""
+    return submission.classification != OFFICIAL and not is_member(user, submission.queue)
 
 
 def visible_queues(user: StaffUser) -> list[Queue]:
@@ -183,8 +194,13 @@ class QueueFilter:
     received_from: date | None = None
     received_to: date | None = None
     assignee: str | None = None  # "me", "unassigned", or a staff id as text
+    # OFFICIAL-SENSITIVE cases left out: the viewer is not a member of the queue (an admin), or an API client has no
+    # permission for sensitive data. Set by the server, never by the query string.
+    official_only: bool = False
 
     def apply(self, query: Select, user: StaffUser | None) -> Select:
+        if self.official_only:
+            query = query.where(Submission.classification == OFFICIAL)
         if self.statuses:
             query = query.where(Submission.status.in_(self.statuses))
         if self.category:
@@ -539,9 +555,14 @@ def tell(
     noun = _noun(submission)
     people = recipients(submission, reporter)
     phone = current_app.config["CONTACT_PHONE"]
+    sealed = submission.classification != OFFICIAL
+    if sealed:
+        # An OFFICIAL-SENSITIVE case's content is never put in a message (it can be read over someone's shoulder):
+        # the change alone, and a call for the rest.
+        update, next_step = "", CALL_NEXT_STEPS.get(Status(submission.status), CALL_NEXT_STEP)
     for person in people:
         own = person.reporter
-        if own and next_step and person.channel != "email":
+        if own and next_step and (person.channel != "email" or sealed):
             step = CALL_NEXT_STEPS.get(Status(submission.status), CALL_NEXT_STEP).format(phone=phone)
         else:
             step = next_step.format(phone=phone) if own else ""

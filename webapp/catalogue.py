@@ -20,7 +20,8 @@ from flask import request
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField
 
-CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+OFFICIAL, OFFICIAL_SENSITIVE = "OFFICIAL", "OFFICIAL-SENSITIVE"
+CLASSIFICATIONS = (OFFICIAL, OFFICIAL_SENSITIVE)
 ANONYMISE, DELETE = "anonymise", "delete"
 RETENTION_ENDS = (ANONYMISE, DELETE)
 SKIPPED_FIELDS = ("csrf_token", "submit")
@@ -393,7 +394,7 @@ class Service:
 
     @property
     def sensitive(self) -> bool:
-        return self.classification == "OFFICIAL-SENSITIVE"
+        return self.classification == OFFICIAL_SENSITIVE
 
     def email_summary(self, answers: Answers) -> str:
         """What and where, for an email: ``Problem: Pothole``, a line a row, from the pages free of personal data

@@ -239,15 +239,17 @@ def reconcile_payments(day) -> None:
 @click.argument("name")
 @click.option("--queue", "queues", multiple=True, metavar="SLUG", help="A queue it may export (and update); repeat.")
 @click.option("--open311", is_flag=True, help="It may send requests and post updates over Open311 (docs/open311.md).")
+@click.option("--sensitive", is_flag=True, help="Its exports hold OFFICIAL-SENSITIVE cases too (a social care system).")
 @with_appcontext
-def create_api_client(name: str, queues: tuple[str, ...], open311: bool) -> None:
+def create_api_client(name: str, queues: tuple[str, ...], open311: bool, sensitive: bool) -> None:
     """Give a system an API key: for exports of the given queues and, with --open311, for Open311. The key is shown
     once."""
     try:
-        client, key = api.create_client(name, queues, open311=open311)
+        client, key = api.create_client(name, queues, open311=open311, sensitive=sensitive)
     except api.ApiKeyError as error:
         raise click.ClickException(str(error)) from None
-    allowed = [f"exports of {', '.join(queue.slug for queue in client.queues)}"] if client.queues else []
+    sealed = " (OFFICIAL-SENSITIVE cases too)" if client.sensitive else " (OFFICIAL cases only)"
+    allowed = [f"exports of {', '.join(queue.slug for queue in client.queues)}{sealed}"] if client.queues else []
     allowed += ["Open311 requests and updates"] if client.open311 else []
     click.echo(f"Created API client {client.name} for: {'; '.join(allowed)}")
     click.echo("Its key, shown only this once (only a hash of it is kept):")

@@ -611,6 +611,9 @@ class ApiClient(db.Model):
     key_hash: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     open311: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Permission for sensitive data: its exports hold its queues' OFFICIAL-SENSITIVE cases too (a social care
+    # system's); without it they are left out.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

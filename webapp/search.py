@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp import cases, submissions
+from webapp.catalogue import OFFICIAL
 from webapp.extensions import db
 from webapp.geo import normalise_postcode
 from webapp.models import Role, StaffUser, Submission
@@ -28,10 +29,16 @@ class SearchResult:
 
 
 def visible_to(user: StaffUser) -> ColumnElement[bool]:
-    """The cases this person may see: every one for an admin (also those waiting for payment, in no queue yet);
-    those in their own queues for caseworkers and team leaders; none for anyone else."""
+    """The cases this person may find: for an admin every one (also those waiting for payment, in no queue yet)
+    except the OFFICIAL-SENSITIVE cases of queues they are not in, which are sealed; those in their own queues for
+    caseworkers and team leaders; none for anyone else."""
+    own = [queue.id for queue in user.queues]
     if user.role == Role.ADMIN:
-        return true()
+        return (
+            or_(Submission.classification == OFFICIAL, Submission.queue_id.in_(own))
+            if own
+            else (Submission.classification == OFFICIAL)
+        )
     queue_ids = [queue.id for queue in cases.visible_queues(user)]
     return Submission.queue_id.in_(queue_ids) if queue_ids else false()
 

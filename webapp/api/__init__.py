@@ -38,9 +38,12 @@ def _new_prefix() -> str:
             return prefix
 
 
-def create_client(name: str, queue_slugs: Sequence[str], open311: bool = False) -> tuple[ApiClient, str]:
-    """A new client allowed to export the given queues and, with ``open311``, to send requests over Open311 and
-    post updates on the requests of those queues (and on its own); and its key, which is not kept. Commits."""
+def create_client(
+    name: str, queue_slugs: Sequence[str], open311: bool = False, sensitive: bool = False
+) -> tuple[ApiClient, str]:
+    """A new client allowed to export the given queues (their OFFICIAL-SENSITIVE cases too only with ``sensitive``)
+    and, with ``open311``, to send requests over Open311 and post updates on the requests of those queues (and on
+    its own); and its key, which is not kept. Commits."""
     name = name.strip()
     if not name:
         raise ApiKeyError("Give the client a name")
@@ -55,7 +58,9 @@ def create_client(name: str, queue_slugs: Sequence[str], open311: bool = False) 
         raise ApiKeyError(f"No queue called {', '.join(missing)}. The queues are: {known}")
     prefix = _new_prefix()
     key = f"{KEY_START}{prefix}_{secrets.token_urlsafe(32)}"
-    client = ApiClient(name=name, key_prefix=prefix, key_hash=hash_key(key), queues=queues, open311=open311)
+    client = ApiClient(
+        name=name, key_prefix=prefix, key_hash=hash_key(key), queues=queues, open311=open311, sensitive=sensitive
+    )
     db.session.add(client)
     db.session.commit()
     return client, key

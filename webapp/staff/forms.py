@@ -96,6 +96,15 @@ def text_box(label: str, message: str, description: str = "") -> TextAreaField:
     )
 
 
+class SealedReasonForm(FlaskForm):
+    reason = text_box(
+        "Why do you need to open this case?",
+        "Enter why you need to open this case",
+        "For example, a complaint about how it was handled, or a request from the team. This goes in the audit "
+        "trail with your name.",
+    )
+
+
 class NoteForm(FlaskForm):
     note = text_box("Internal note", "Enter the note", "Only council staff see notes. The resident never does.")
 
