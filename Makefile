@@ -13,7 +13,10 @@ export FLASK_APP := wsgi.py
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The demo accounts sign in with a password alone: two-factor sign-in is off here (TWO_FACTOR=off), never in production.
+run: export TWO_FACTOR ?= off
 run: setup migrate seed ## Set everything up and serve the site on http://127.0.0.1:5000 (SQLite, sandbox services)
+	@echo "Two-factor sign-in for staff is $(TWO_FACTOR) (TWO_FACTOR=$(TWO_FACTOR)); production always requires it."
 	$(FLASK) worker & trap 'kill $$!' EXIT; $(FLASK) run --host $(HOST) --port $(PORT)
 
 serve: setup migrate ## Serve the site under gunicorn with gunicorn.conf.py, as in production (README: "Running it in production")

@@ -47,6 +47,18 @@ MATRIX = [
     ("/staff/outbox", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
     ("/staff/outbox/{message}", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
     ("/staff/feedback", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    # Staff accounts, and resetting someone's two-factor sign-in (tests/test_two_factor.py): administrators only.
+    ("/staff/accounts", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    (
+        "/staff/accounts/{other}/reset-two-factor",
+        "GET",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN],
+    ),
+    (
+        "/staff/accounts/{other}/reset-two-factor",
+        "POST",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN],
+    ),
     # Anyone who works queues may search; what they find is limited to their queues (tests/test_staff_tools.py).
     ("/staff/search?q=Briggate", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN]),
     # Agents and admins find callers, across every service (what they see of each: tests/test_callers.py).
@@ -111,7 +123,10 @@ def test_access_matrix(app: Flask, app_ctx, path, method, person, expected):
     message = Notification(to="sam@example.com", template="case-update", subject="Update", body="Hello")
     db.session.add_all([payment, message])
     db.session.commit()
-    url = path.format(ref=submission.reference, photo="a" * 32, payment=payment.public_id, message=message.id)
+    other = create_staff("caseworker", ("highways",), name="Someone Else")
+    url = path.format(
+        ref=submission.reference, photo="a" * 32, payment=payment.public_id, message=message.id, other=other.id
+    )
     if method == "GET":
         response = visitor.get(url, expected=None)
     else:
@@ -135,9 +150,14 @@ def test_every_staff_and_api_route_declares_its_access_rule(app: Flask):
     assert undeclared == []
 
 
+# Signing in: open to anyone, and the two-factor steps only to whoever gave the right password in that session
+# (tests/test_two_factor.py).
+SIGNING_IN = ("staff.sign_in", "staff.two_factor_check", "staff.two_factor_set_up")
+
+
 def test_every_staff_route_is_in_the_matrix(app: Flask):
     covered = {path.split("{")[0].rstrip("/") for path, _, _ in MATRIX}
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/staff") and rule.endpoint != "staff.sign_in":
+        if rule.rule.startswith("/staff") and rule.endpoint not in SIGNING_IN:
             prefix = rule.rule.split("<")[0].rstrip("/")
             assert any(path.startswith(prefix) for path in covered), rule.rule

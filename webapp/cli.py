@@ -1,5 +1,5 @@
-"""flask commands: seed, create-staff, create-api-client, revoke-api-client, worker, send-notifications, purge-expired,
-import-charges, import-addresses, settle-payments, reconcile-payments."""
+"""flask commands: seed, create-staff, reset-two-factor, create-api-client, revoke-api-client, worker,
+send-notifications, purge-expired, import-charges, import-addresses, settle-payments, reconcile-payments."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from webapp import api, journeys, notifications, retention, routing, staff_accounts, submissions, tasks
+from webapp import (
+    api,
+    audit,
+    journeys,
+    notifications,
+    retention,
+    routing,
+    staff_accounts,
+    submissions,
+    tasks,
+    two_factor,
+)
 from webapp.catalogue import Answers
 from webapp.extensions import db
 from webapp.models import CLOSED_STATUSES, CaseEvent, Role, StaffUser, Status, Submission, utcnow
@@ -296,6 +307,20 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(str(error)) from None
         db.session.commit()
         click.echo(f"Created {user.role_label.lower()} {user.email}.")
+
+    @app.cli.command("reset-two-factor")
+    @click.argument("email")
+    @with_appcontext
+    def reset_two_factor(email: str) -> None:
+        """Reset a member of staff's two-factor sign-in (a lost phone, when no other administrator can): they set it
+        up again at their next sign-in. Audited."""
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == staff_accounts.normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"There is no staff account for {email}")
+        two_factor.reset(user)
+        audit.record("staff.two_factor_reset", staff_id=user.id, staff_email=user.email, by="flask reset-two-factor")
+        db.session.commit()
+        click.echo(f"Reset two-factor sign-in for {user.email}: they set it up again the next time they sign in.")
 
     @app.cli.command("send-notifications")
     def send_notifications() -> None:

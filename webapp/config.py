@@ -101,6 +101,9 @@ class Config:
     RATELIMIT_CHECK_PROGRESS = _env("RATELIMIT_CHECK_PROGRESS", "30 per minute")
     RATELIMIT_SIGN_IN = _env("RATELIMIT_SIGN_IN", "10 per minute")
     RATELIMIT_HEADERS_ENABLED = True
+    # Staff sign in with a second factor, an authenticator app (webapp/two_factor.py). Always on in production;
+    # TWO_FACTOR=off turns it off elsewhere (make run does, for the demo accounts).
+    TWO_FACTOR = _env("TWO_FACTOR", "on") != "off"
     # Staff are signed out after this long without using the site.
     STAFF_IDLE_MINUTES = int(_env("STAFF_IDLE_MINUTES", "30"))
     # Find a caller shows at most this many of a caller's submissions, the most recent.
@@ -186,6 +189,8 @@ class TestingConfig(Config):
     BASE_URL = "http://localhost"
     # Tasks wait in memory until a test runs them (webapp.tasks.run_queued).
     TASK_QUEUE_URL = "memory://"
+    # Tests sign staff in with a password; the two-factor tests turn it on.
+    TWO_FACTOR = False
 
 
 class ProductionConfig(Config):
@@ -212,6 +217,9 @@ class ProductionConfig(Config):
             required += ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
         elif self.PAYMENT_PROVIDER not in (None, *PAYMENT_PROVIDERS):
             raise RuntimeError(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}")
+        if _env("TWO_FACTOR", "on") != "on":
+            raise RuntimeError("Production requires two-factor sign-in for staff: remove TWO_FACTOR, or set it to on")
+        self.TWO_FACTOR = True
         missing = [name for name in required if not _env(name)]
         if missing:
             raise RuntimeError(f"Production needs these environment variables: {', '.join(missing)}")

@@ -169,6 +169,12 @@ class StaffUser(db.Model):
     session_nonce: Mapped[str] = mapped_column(String(32))
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-factor sign-in (webapp.two_factor): the authenticator app's TOTP secret (base32), made at the first sign-in
+    # and in use once a code from the app has confirmed it (two_factor_at); the last 30-second step whose code was
+    # accepted, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    two_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     queues: Mapped[list[Queue]] = relationship(secondary=staff_queue, back_populates="members", order_by="Queue.name")
 
@@ -186,6 +192,19 @@ class StaffUser(db.Model):
     @property
     def role_label(self) -> str:
         return Role(self.role).label
+
+
+class BackupCode(db.Model):
+    """A one-time backup code for two-factor sign-in, for when the phone is lost: only its SHA-256 hash is kept (the
+    code is random, 50 bits), and it is spent once used."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("staff_id", "code_hash", name="uq_backup_code_staff_hash"),)
 
 
 class RoutingRule(db.Model):

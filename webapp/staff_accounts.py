@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.models import Queue, Role, StaffUser, utcnow
@@ -85,29 +85,54 @@ WRONG = "Enter a correct email address and password"
 LOCKED = "This account is locked after too many attempts. Try again in 15 minutes, or ask an administrator"
 
 
-def authenticate(email: str, password: str) -> SignIn:
+def authenticate(email: str, password: str, second_factor: bool = False) -> SignIn:
     """Check a password. Repeated failures lock the account for a while; the message never says whether
-    the email exists."""
+    the email exists. With ``second_factor`` the sign-in is not finished: the count of failures stands until the
+    second factor is right too (finish_sign_in), so a known password cannot be used to clear it."""
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
     now = utcnow()
     if user is None or not user.active:
         _verify(dummy_hash(), password)
         return SignIn(None, WRONG)
-    if user.locked_until and user.locked_until > now:
+    if is_locked(user, now):
         return SignIn(None, LOCKED)
     if not _verify(user.password_hash, password):
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= MAX_FAILURES:
-            user.locked_until, user.failed_sign_ins = now + LOCK_FOR, 0
-        db.session.commit()
-        return SignIn(None, LOCKED if user.locked_until and user.locked_until > now else WRONG)
+        return SignIn(None, count_failure(user))
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hasher().hash(password)
+    if second_factor:
+        db.session.commit()
+        return SignIn(user)
+    finish_sign_in(user)
+    return SignIn(user)
+
+
+def is_locked(user: StaffUser, now: datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def count_failure(user: StaffUser) -> str:
+    """A wrong password or a wrong second-factor code: counted in the database (two at once both count), and the
+    account locked at MAX_FAILURES. Commits; returns the message to show."""
+    db.session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(failed_sign_ins=StaffUser.failed_sign_ins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user, ["failed_sign_ins"])
+    if user.failed_sign_ins >= MAX_FAILURES:
+        user.locked_until, user.failed_sign_ins = utcnow() + LOCK_FOR, 0
+    db.session.commit()
+    return LOCKED if is_locked(user) else WRONG
+
+
+def finish_sign_in(user: StaffUser) -> None:
+    """Every factor was right: the count of failures is cleared and a new session begins. Commits."""
     user.failed_sign_ins, user.locked_until = 0, None
     user.session_nonce = new_nonce()
-    user.last_sign_in_at = now
+    user.last_sign_in_at = utcnow()
     db.session.commit()
-    return SignIn(user)
 
 
 def _verify(password_hash: str, password: str) -> bool:

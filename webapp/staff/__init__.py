@@ -30,4 +30,4 @@ def end_idle_sessions():
     return None
 
 
-from webapp.staff import callers, collections, feedback, payments, sealed, search, views  # noqa: E402,F401  (registers the routes)
+from webapp.staff import accounts, callers, collections, feedback, payments, sealed, search, sign_in, views  # noqa: E402,F401  (registers the routes)

@@ -65,6 +65,45 @@ class SignInForm(FlaskForm):
     )
 
 
+class SecurityCodeForm(FlaskForm):
+    """The second factor at sign-in: a code from the authenticator app, or a backup code."""
+
+    code = StringField(
+        "Enter the code from your authenticator app",
+        widget=GovTextInput(),
+        description="It is 6 digits. If you do not have your phone, enter one of your backup codes instead.",
+        filters=[lambda value: value.strip() if value else value],
+        validators=[DataRequired("Enter the code from your authenticator app")],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "spellcheck": "false",
+            "autocapitalize": "none",
+            "params": {"classes": "govuk-input--width-10"},
+        },
+    )
+
+
+class SetUpCodeForm(FlaskForm):
+    """Setting up two-factor sign-in: the first code from the app proves it holds the secret."""
+
+    code = StringField(
+        "Enter the 6-digit code the app shows",
+        widget=GovTextInput(),
+        filters=[lambda value: value.strip() if value else value],
+        validators=[DataRequired("Enter the 6-digit code the app shows")],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "spellcheck": "false",
+            "params": {"classes": "govuk-input--width-5"},
+        },
+    )
+
+
+class ResetTwoFactorForm(FlaskForm):
+    """An administrator confirms the reset of someone's second factor (the CSRF token is the whole form)."""
+
+
 class ActionForm(FlaskForm):
     """An action with nothing to fill in (claim): just the CSRF token."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -17,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import (
@@ -28,16 +27,15 @@ from webapp import (
     lifecycle,
     retention,
     reviews,
-    staff_accounts,
     submissions,
     subscriptions,
 )
-from webapp.access import ADMINS, ALL_STAFF, LEADERS, QUEUE_WORKERS, case_or_abort, public, queue_or_abort, staff_only
+from webapp.access import ADMINS, ALL_STAFF, LEADERS, QUEUE_WORKERS, case_or_abort, queue_or_abort, staff_only
 from webapp.catalogue import Answers
-from webapp.extensions import db, limiter
+from webapp.extensions import db
 from webapp.journeys import submitted_summary
-from webapp.models import QUEUE_STATUSES, Notification, Queue, Role, StaffUser, Status, utcnow
-from webapp.staff import LAST_SEEN, bp
+from webapp.models import QUEUE_STATUSES, Notification, Queue, StaffUser, Status
+from webapp.staff import bp
 from webapp.staff.forms import (
     ANOTHER,
     ActionForm,
@@ -49,51 +47,9 @@ from webapp.staff.forms import (
     NoteForm,
     QueueFilterForm,
     SearchForm,
-    SignInForm,
     UpdateForm,
 )
 from webapp.templating import plural
-
-
-def safe_next(target: str | None, user: StaffUser) -> str:
-    """Only a path on this site, never another host; by default, the person's own starting page."""
-    if target and target.startswith("/staff") and not urlsplit(target).netloc and not target.startswith("//"):
-        return target
-    starts = {Role.FINANCE: "staff.payments_page", Role.AGENT: "assisted.calls"}
-    return url_for(starts.get(user.role, "staff.queues"))
-
-
-@bp.route("", methods=["GET", "POST"])
-@public
-@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN"], methods=["POST"])
-def sign_in():
-    if current_user.is_authenticated:
-        return redirect(safe_next(None, current_user))
-    form = SignInForm()
-    if form.validate_on_submit():
-        result = staff_accounts.authenticate(form.email.data, form.password.data)
-        audit.record(
-            "staff.sign_in" if result.user else "staff.sign_in_failed", actor=result.user, email=form.email.data
-        )
-        db.session.commit()
-        if result.user:
-            session.clear()  # a new session on sign-in: nothing from before carries over
-            login_user(result.user)
-            session[LAST_SEEN] = utcnow().isoformat()
-            return redirect(safe_next(request.args.get("next"), result.user))
-        form.email.errors.append(result.error)
-    return render_template("staff/sign-in.html", form=form), 400 if form.errors else 200
-
-
-@bp.post("/sign-out")
-@staff_only(*ALL_STAFF)
-def sign_out():
-    audit.record("staff.sign_out", actor=current_user)
-    staff_accounts.end_sessions(current_user)
-    logout_user()
-    session.clear()
-    flash("You have signed out.")
-    return redirect(url_for("staff.sign_in"))
 
 
 @bp.get("/queues")
