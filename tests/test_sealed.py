@@ -24,12 +24,25 @@ PEOPLE = {
     "admin": ("admin", ()),
     "admin in the care team": ("admin", ("adult-social-care",)),
     "finance": ("finance", ()),
+    "data protection officer": ("dpo", ()),
 }
 MATRIX = [
-    ("/staff/cases/{ref}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, REASON, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/photos/{photo}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, REASON, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/notes", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, REASON, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/reason", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/cases/{ref}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, REASON, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    (
+        "/staff/cases/{ref}/photos/{photo}",
+        "GET",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, REASON, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/notes",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, REASON, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/reason",
+        "GET",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
 ]
 
 

@@ -21,72 +21,149 @@ PEOPLE = {
     "highways team leader": ("team_leader", ("highways",)),
     "admin": ("admin", ()),
     "finance": ("finance", ()),
+    "data protection officer": ("dpo", ()),
 }
 
 # Route, method, and the answer for each person in PEOPLE's order.
 MATRIX = [
-    ("/staff/queues", "GET", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
-    ("/staff/queues/highways", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/queues/highways/export.csv", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/photos/{photo}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/claim", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/assign", "POST", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/queues", "GET", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
+    ("/staff/queues/highways", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    (
+        "/staff/queues/highways/export.csv",
+        "GET",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    ("/staff/cases/{ref}", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    (
+        "/staff/cases/{ref}/photos/{photo}",
+        "GET",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/claim",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/assign",
+        "POST",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
     (
         "/staff/cases/{ref}/undo-duplicate",
         "POST",
-        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN],
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
     ),
-    ("/staff/cases/{ref}/confirm", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/confirm", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/move", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/notes", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/updates", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/move", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/cases/{ref}/duplicate", "POST", [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
-    ("/staff/outbox", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
-    ("/staff/outbox/{message}", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
-    ("/staff/feedback", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    (
+        "/staff/cases/{ref}/confirm",
+        "GET",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/confirm",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/move",
+        "GET",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/notes",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/updates",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/move",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "/staff/cases/{ref}/duplicate",
+        "POST",
+        [SIGN_IN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    ("/staff/outbox", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    (
+        "/staff/outbox/{message}",
+        "GET",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
+    ("/staff/feedback", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    # Subject access and erasure: the data protection officer alone (tests/test_subject_access.py).
+    (
+        "/staff/subject-access",
+        "GET",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED],
+    ),
+    (
+        "/staff/subject-access",
+        "POST",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED],
+    ),
+    (
+        "/staff/subject-access/archive",
+        "POST",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED],
+    ),
+    (
+        "/staff/subject-access/erase",
+        "POST",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED],
+    ),
+    # The audit trail: the data protection officer and administrators.
+    ("/staff/audit", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED]),
+    ("/staff/audit.csv", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED]),
     # Staff accounts, and resetting someone's two-factor sign-in (tests/test_two_factor.py): administrators only.
-    ("/staff/accounts", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/accounts", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
     (
         "/staff/accounts/{other}/reset-two-factor",
         "GET",
-        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN],
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN],
     ),
     (
         "/staff/accounts/{other}/reset-two-factor",
         "POST",
-        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN],
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN],
     ),
     # Anyone who works queues may search; what they find is limited to their queues (tests/test_staff_tools.py).
-    ("/staff/search?q=Briggate", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN]),
+    ("/staff/search?q=Briggate", "GET", [SIGN_IN, FORBIDDEN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN]),
     # Agents and admins find callers, across every service (what they see of each: tests/test_callers.py).
-    ("/staff/callers", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
-    ("/staff/callers", "POST", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
-    ("/staff/callers/{ref}", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
+    ("/staff/callers", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    ("/staff/callers", "POST", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    ("/staff/callers/{ref}", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
     (
         "/staff/callers/{ref}/caller-rang",
         "POST",
-        [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN],
+        [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN],
     ),
     # Calls: agents (and admins) complete journeys for callers. Inside a call, only its own agent gets in
     # (tests/test_assisted.py).
-    ("/staff/calls", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
-    ("/staff/calls/new", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
-    ("/staff/calls/new", "POST", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN]),
-    ("/staff/sign-out", "POST", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
-    ("/staff/payments", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
+    ("/staff/calls", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    ("/staff/calls/new", "GET", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    ("/staff/calls/new", "POST", [SIGN_IN, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    ("/staff/sign-out", "POST", [SIGN_IN, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED]),
+    ("/staff/payments", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN]),
     (
         "/staff/payments/ledger.csv?day=2026-12-01",
         "GET",
-        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED],
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN],
     ),
-    ("/staff/payments/{payment}", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED]),
+    (
+        "/staff/payments/{payment}",
+        "GET",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN],
+    ),
     (
         "/staff/payments/{payment}/refund",
         "POST",
-        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED],
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN],
     ),
 ]
 

@@ -19,13 +19,16 @@ from webapp.models import Queue, Role, Submission, utcnow
 SEALED_GRANTS = "sealed_grants"
 SEALED_GRANT_LIFETIME = timedelta(minutes=30)
 
-ALL_STAFF = (Role.AGENT, Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN, Role.FINANCE)
+ALL_STAFF = (Role.AGENT, Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN, Role.FINANCE, Role.DPO)
 QUEUE_WORKERS = (Role.CASEWORKER, Role.TEAM_LEADER, Role.ADMIN)
 LEADERS = (Role.TEAM_LEADER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
 FINANCE = (Role.FINANCE, Role.ADMIN)
 # Who completes journeys for callers, takes their payments and finds their earlier contacts.
 CALL_HANDLERS = (Role.AGENT, Role.ADMIN)
+# Subject access requests and erasure: the data protection officer alone. The audit trail: them and admins.
+DPO = (Role.DPO,)
+AUDITORS = (Role.DPO, Role.ADMIN)
 
 
 def staff_only(*roles: Role) -> Callable:

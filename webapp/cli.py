@@ -83,6 +83,7 @@ DEMO_STAFF = [
     ("care@example.gov.uk", "Cam Care", Role.CASEWORKER, ["adult-social-care"]),
     ("admin@example.gov.uk", "Ari Admin", Role.ADMIN, []),
     ("finance@example.gov.uk", "Frankie Finance", Role.FINANCE, []),
+    ("dpo@example.gov.uk", "Dana Protection", Role.DPO, []),
 ]
 DEMO_PASSWORD = "demo-password-change-me"
 

@@ -132,10 +132,11 @@ class Role(enum.StrEnum):
     TEAM_LEADER = "team_leader"  # a caseworker who can also reassign and see team figures
     ADMIN = "admin"  # staff accounts, queues, routing rules, the outbox
     FINANCE = "finance"  # payments, refunds and reconciliation; no queues
+    DPO = "dpo"  # the data protection officer: subject access requests, erasure and the audit trail; no queues
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return "Data protection officer" if self is Role.DPO else self.value.replace("_", " ").capitalize()
 
 
 staff_queue = db.Table(
@@ -618,6 +619,8 @@ class AuditEvent(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    submission: Mapped[Submission | None] = relationship()
 
 
 class ApiClient(db.Model):

@@ -204,17 +204,33 @@ def _let_go(service: Service, ids: list[int], now: datetime, due: tuple[Any, ...
     return files
 
 
-def anonymise(submission: Submission, now: datetime | None = None) -> list[Path]:
-    """Remove one submission's personal data now, as the retention run does (for an erasure on request). The caller
-    commits, then deletes the files returned."""
+def erase(ids: Iterable[int], now: datetime | None = None) -> tuple[Run, list[Path]]:
+    """An erasure on request (the data protection officer's): of the submissions ``ids``, those that are closed and
+    not yet anonymised go as their service's retention would take them, now: anonymised, or deleted whole where the
+    service says so and nothing was paid. One guarded UPDATE claims each, so a case reopened at the same moment is
+    left alone. The caller commits, then deletes the files returned (delete_files)."""
     now = now or utcnow()
-    for column, value in ANONYMISED_COLUMNS.items():
-        setattr(submission, column, value)
-    submission.anonymised_at = now
-    db.session.flush()
-    files = _files_of([submission.id])
-    _anonymise_related([submission.id])
-    return files
+    outcome = Run(dry_run=False)
+    files: list[Path] = []
+    catalogue = current_app.extensions["catalogue"]
+    wanted = list(ids)
+    for service_slug in sorted(
+        set(db.session.scalars(select(Submission.service_slug).where(Submission.id.in_(wanted))))
+    ):
+        erasable = (
+            Submission.service_slug == service_slug,
+            Submission.status.in_(CLOSED_STATUSES),
+            Submission.anonymised_at.is_(None),
+        )
+        service = catalogue.get(service_slug)
+        if service is not None:  # a service no longer offered: its records wait for someone to decide
+            files += _let_go(service, wanted, now, erasable, outcome)
+    return outcome, files
+
+
+def delete_files(files: list[Path]) -> int:
+    """Delete the photos and evidence files of submissions let go, once that is committed. How many went."""
+    return _delete_files(files)
 
 
 def _anonymise_related(ids: list[int]) -> None:

@@ -30,4 +30,16 @@ def end_idle_sessions():
     return None
 
 
-from webapp.staff import accounts, callers, collections, feedback, payments, sealed, search, sign_in, views  # noqa: E402,F401  (registers the routes)
+from webapp.staff import (  # noqa: E402,F401  (registers the routes)
+    accounts,
+    audit_trail,
+    callers,
+    collections,
+    feedback,
+    payments,
+    sealed,
+    search,
+    sign_in,
+    subject_access,
+    views,
+)

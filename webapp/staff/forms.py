@@ -351,6 +351,49 @@ class FeedbackFilterForm(FlaskForm):
         self.service.choices = [SelectChoice("", "All services")] + [SelectChoice(s.slug, s.title) for s in services]
 
 
+class AuditFilterForm(FlaskForm):
+    """The audit trail's filters, from the query string (GET), so no CSRF token: a view can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+    staff = SelectField("Member of staff", widget=GovSelect(), validators=[Optional()], validate_choice=False)
+    person = StringField(
+        "Email address of a resident",
+        widget=GovTextInput(),
+        description="What was done with or about them: their submissions, or searches for them",
+        validators=[Optional(), Length(max=320, message="Email address must be 320 characters or fewer")],
+        render_kw={"spellcheck": "false", "params": {"classes": "govuk-!-width-two-thirds"}},
+    )
+    reference = StringField(
+        "Submission reference",
+        widget=GovTextInput(),
+        description="For example, RP-7K3F-9QX2",
+        validators=[Optional(), Length(max=20, message="Reference must be 20 characters or fewer")],
+        render_kw={"spellcheck": "false", "params": {"classes": "govuk-input--width-10"}},
+    )
+    action = SelectField("What was done", widget=GovSelect(), validators=[Optional()], validate_choice=False)
+    date_from = RealDateField("From", description="For example, 27 3 2026")
+    date_to = RealDateField("To", description="For example, 27 3 2026")
+
+    def __init__(self, people, actions, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff.choices = [SelectChoice("", "Anyone")] + [
+            SelectChoice(str(person.id), f"{person.name} ({person.email})") for person in people
+        ]
+        self.action.choices = [SelectChoice("", "Anything")] + [SelectChoice(action, action) for action in actions]
+
+    def validate_person(self, field: StringField) -> None:
+        if field.data:
+            Email("Enter an email address in the correct format, like name@example.com", check_deliverability=False)(
+                self, field
+            )
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("To must be the same as or after from")
+
+
 class PaymentsFilterForm(FlaskForm):
     """The Payments page's filters, from the query string (GET), so no CSRF token."""
 
@@ -467,6 +510,13 @@ class CallerSearchForm(FlaskForm):
     @property
     def values(self) -> dict[str, str | None]:
         return {name: self[name].data for name in self.FIELDS}
+
+
+class EraseForm(CallerSearchForm):
+    """The person whose data the data protection officer erases, as they searched for them; ``confirm`` once they
+    have checked what will go."""
+
+    confirm = HiddenField()
 
 
 class CallerRangForm(FlaskForm):

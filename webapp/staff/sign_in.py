@@ -31,7 +31,7 @@ def safe_next(target: str | None, user: StaffUser) -> str:
     """Only a path on this site, never another host; by default, the person's own starting page."""
     if target and target.startswith("/staff") and not urlsplit(target).netloc and not target.startswith("//"):
         return target
-    starts = {Role.FINANCE: "staff.payments_page", Role.AGENT: "assisted.calls"}
+    starts = {Role.FINANCE: "staff.payments_page", Role.AGENT: "assisted.calls", Role.DPO: "staff.subject_access"}
     return url_for(starts.get(user.role, "staff.queues"))
 
 
