@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SubmitField
 
-from webapp import evidence
+from webapp import evidence, storage
 from webapp.catalogue import Answers, Page, SummaryRow
 from webapp.uploads import StoredPhoto, UploadError
 from webapp.widgets import GovFileInput
@@ -49,7 +48,7 @@ class EvidenceForm(FlaskForm):
             self.file.errors = [f"You can upload up to {MOST_FILES} files. Remove one to add another"]
             return False
         try:
-            self.stored = evidence.store_document(upload, current_app.config["UPLOAD_DIR"])
+            self.stored = evidence.store_document(upload, storage.current())
         except UploadError as error:
             self.file.errors = [error.message]
             return False
@@ -89,7 +88,7 @@ class EvidencePage(Page):
         if form.remove.data:
             gone = [item for item in files if item.id == form.remove.data]
             for item in gone:
-                evidence.delete(current_app.config["UPLOAD_DIR"], item)
+                evidence.delete(storage.current(), item)
             files = [item for item in files if item.id != form.remove.data]
         if form.stored is not None:
             files.append(form.stored)
@@ -97,7 +96,7 @@ class EvidencePage(Page):
 
     def discard(self, stored: Mapping[str, Any]) -> None:
         for item in self.files(stored):
-            evidence.delete(current_app.config["UPLOAD_DIR"], item)
+            evidence.delete(storage.current(), item)
 
     def attachments(self, stored: Mapping[str, Any]) -> list[StoredPhoto]:
         return self.files(stored)

@@ -12,7 +12,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, ValidationError
 
 from forms._common import PossibleDuplicateForm
-from webapp import uploads
+from webapp import storage, uploads
 from webapp.catalogue import Answers, Page, SummaryRow
 from webapp.extensions import request_memo
 from webapp.widgets import GovCheckboxInput, GovFileInput
@@ -34,7 +34,7 @@ class PhotoForm(FlaskForm):
         if upload is None or not getattr(upload, "filename", None):
             return
         try:
-            self.stored = uploads.store_photo(upload, current_app.config["UPLOAD_DIR"])
+            self.stored = uploads.store_photo(upload, storage.current())
         except uploads.UploadError as error:
             raise ValidationError(error.message) from None
 
@@ -54,16 +54,13 @@ class PhotoPage(Page):
         old = (answers.get(self.name) or {}).get("photo")
         if form.stored is not None or form.remove.data:
             if old:
-                uploads.delete_photo(current_app.config["UPLOAD_DIR"], uploads.StoredPhoto.from_dict(old))
+                uploads.delete_photo(storage.current(), uploads.StoredPhoto.from_dict(old))
             return {"photo": form.stored.to_dict() if form.stored else None}
         return {"photo": old}
 
     def discard(self, stored: Mapping[str, Any]) -> None:
         if stored.get("photo"):
-            uploads.delete_photo(
-                current_app.config["UPLOAD_DIR"],
-                uploads.StoredPhoto.from_dict(stored["photo"]),
-            )
+            uploads.delete_photo(storage.current(), uploads.StoredPhoto.from_dict(stored["photo"]))
 
     def attachments(self, stored: Mapping[str, Any]) -> list[uploads.StoredPhoto]:
         return [uploads.StoredPhoto.from_dict(stored["photo"])] if stored.get("photo") else []

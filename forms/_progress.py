@@ -3,7 +3,6 @@ is not fixed, withdraw it."""
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import TextAreaField
@@ -11,7 +10,7 @@ from wtforms.validators import Length, Optional
 
 from forms._common import required
 from forms._pages import PhotoForm
-from webapp import uploads
+from webapp import storage, uploads
 from webapp.residents import REASON_MAX
 from webapp.widgets import GovCharacterCount, GovFileInput
 
@@ -58,7 +57,7 @@ class WithPhoto(FlaskForm):
 
     def discard(self) -> None:
         if self.stored is not None:
-            uploads.delete_photo(current_app.config["UPLOAD_DIR"], self.stored)
+            uploads.delete_photo(storage.current(), self.stored)
             self.stored = None
 
 

@@ -47,6 +47,7 @@ ARGUMENTS = {
     "MoveForm": ([Thing(slug="highways", name="Highways")],),
     "QueueFilterForm": (["pothole", "street-light"], [Thing(id=7, name="Sam Officer")]),
     "FeedbackFilterForm": ([SERVICE],),
+    "AuditFilterForm": ([Thing(id=7, name="Sam Officer", email="sam@example.gov.uk")], ["case.view", "dpo.search"]),
     "PaymentsFilterForm": ([SERVICE], list(Status)),
     "UpdateForm": (Status.RECEIVED, (Status.IN_PROGRESS, Status.RESOLVED)),
 }

@@ -55,7 +55,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     WTFormsHelpers(app)
     app.extensions["catalogue"] = catalogue or discover()
 
-    from webapp import cli, errors, security, staff_accounts, tasks
+    from webapp import cli, errors, security, staff_accounts, storage, tasks
     from webapp.api import bp as api_bp
     from webapp.assisted import bp as assisted_bp
     from webapp.open311 import bp as open311_bp
@@ -71,6 +71,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     errors.init_app(app)
     cli.init_app(app)
     tasks.init_app(app)
+    storage.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(assisted_bp)

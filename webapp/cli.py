@@ -212,8 +212,8 @@ def settle_payments() -> None:
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders() -> None:
-    """Remind each subscriber whose subscription ends within 30 days how to renew it, once (the worker does this
-    every REMINDER_SECONDS; run it from a scheduler instead if you prefer)."""
+    """Remind each subscriber whose subscription ends within 30 days how to renew it, once (the worker does this on
+    the SCHEDULE_REMINDERS schedule; this runs it now, by hand)."""
     from webapp import subscriptions
 
     sent = subscriptions.send_reminders()

@@ -83,6 +83,13 @@ class Config:
     DATABASE_PING_AFTER_IDLE = float(_env("DATABASE_PING_AFTER_IDLE", "10"))
     SECRET_KEY = _env("SECRET_KEY", "development-only-secret-key-not-for-production")
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE / "uploads"))
+    # Where uploaded photos and evidence live (webapp/storage.py): "local" (UPLOAD_DIR) or "s3", an S3-compatible
+    # bucket shared by every app server; S3_ENDPOINT_URL for storage that is not AWS's own (MinIO, Ceph).
+    UPLOAD_STORAGE = _env("UPLOAD_STORAGE", "local")
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_PREFIX = _env("S3_PREFIX", "uploads/")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+    S3_REGION = _env("S3_REGION")
     GOVUK_ASSETS = str(ROOT / "static" / "govuk")
 
     # Drafts live on the server for a day; the session cookie that points at them lives as long.

@@ -4,7 +4,8 @@ of at most 10MB, checked by its content, never by its name or the type the brows
 An image is decoded with Pillow and stored as a clean copy without its metadata (webapp.uploads). A PDF is opened
 with pypdf and refused if it is malformed, password protected, has no pages, or carries JavaScript (an action, a
 name tree or an annotation that runs a script), since staff will open it; it is stored as it came. Files are kept
-under UPLOAD_DIR by a random id, and served only to the staff of the submission's queue (webapp.staff.views)."""
+in the file store (webapp.storage) by a random id, and served only to the staff of the submission's queue
+(webapp.staff.views)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from webapp import uploads
+from webapp.storage import FileStore, store_for
 from webapp.uploads import EMPTY_MESSAGE, MAX_BYTES, TOO_BIG_MESSAGE, StoredPhoto, UploadError
 
 WRONG_TYPE_MESSAGE = "The selected file must be a PDF, JPG or PNG"
@@ -32,8 +34,9 @@ SCRIPT_KEYS = {"/JS", "/JavaScript"}
 MOST_OBJECTS = 200_000  # a PDF with more objects than this is not a scanned bill
 
 
-def store_document(file: FileStorage, upload_dir: str | Path) -> StoredPhoto:
-    """Check and store an uploaded document; UploadError says what is wrong, in GOV.UK words."""
+def store_document(file: FileStorage, store: str | Path | FileStore) -> StoredPhoto:
+    """Check and store an uploaded document (in ``store``, webapp.storage; a folder is the local store of that
+    folder); UploadError says what is wrong, in GOV.UK words."""
     data = uploads._read_limited(file.stream, MAX_BYTES + 1)
     if not data:
         raise UploadError(EMPTY_MESSAGE)
@@ -50,10 +53,10 @@ def store_document(file: FileStorage, upload_dir: str | Path) -> StoredPhoto:
             width=pages,  # a PDF has no width: its number of pages is kept here
             height=0,
         )
-        uploads.write_whole(path(upload_dir, stored), data)
+        store_for(store).put(key(stored), data, PDF[0])
         return stored
     try:
-        return uploads.store_photo(FileStorage(io.BytesIO(data), filename=file.filename), upload_dir, IMAGE_FORMATS)
+        return uploads.store_photo(FileStorage(io.BytesIO(data), filename=file.filename), store, IMAGE_FORMATS)
     except UploadError:
         raise UploadError(WRONG_TYPE_MESSAGE) from None
 
@@ -102,14 +105,19 @@ def runs_script(reader: PdfReader) -> bool:
     return False
 
 
-def path(upload_dir: str | Path, document: StoredPhoto) -> Path:
-    """Where a stored document is; a PDF by its id, an image as webapp.uploads keeps it."""
+def key(document: StoredPhoto) -> str:
+    """A stored document's name in the store: a PDF by its id, an image as webapp.uploads names it."""
     if document.extension == PDF[1]:
         if not uploads._ID_PATTERN.fullmatch(document.id):
             raise ValueError(f"Invalid document id: {document.id!r}")
-        return Path(upload_dir) / f"{document.id}.{PDF[1]}"
-    return uploads.photo_path(upload_dir, document)
+        return f"{document.id}.{PDF[1]}"
+    return uploads.photo_key(document)
 
 
-def delete(upload_dir: str | Path, document: StoredPhoto) -> None:
-    path(upload_dir, document).unlink(missing_ok=True)
+def path(upload_dir: str | Path, document: StoredPhoto) -> Path:
+    """Where a stored document is in a local store's folder."""
+    return Path(upload_dir) / key(document)
+
+
+def delete(store: str | Path | FileStore, document: StoredPhoto) -> None:
+    store_for(store).delete(key(document))

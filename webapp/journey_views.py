@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
@@ -27,7 +26,7 @@ from flask_wtf.csrf import CSRFError
 
 from forms._common import FollowForm
 from forms._pages import SimilarReportsPage
-from webapp import errors, journeys, payments, submissions
+from webapp import errors, journeys, payments, storage, submissions
 from webapp.catalogue import Catalogue, Page, Service, Unavailable
 from webapp.models import Call, Draft, Payment, Status, Submission
 from webapp.payments.providers import OPEN_STATES, PaymentState
@@ -261,9 +260,7 @@ def similar_photo(slug: str, page_name: str, stored_id: str):
     if not isinstance(page, SimilarReportsPage):
         abort(404)
     photo = page.photo(journeys.answers_of(load(service)), stored_id) or abort(404)
-    return send_from_directory(
-        current_app.config["UPLOAD_DIR"], f"{photo.stored_id}.{photo.extension}", mimetype=photo.content_type
-    )
+    return storage.current().serve(f"{photo.stored_id}.{photo.extension}", mimetype=photo.content_type)
 
 
 def following(slug: str):

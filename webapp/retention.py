@@ -27,13 +27,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from webapp import audit, evidence, journeys
+from webapp import audit, evidence, journeys, storage
 from webapp.catalogue import DELETE, Service
 from webapp.extensions import db
 from webapp.models import (
@@ -175,7 +174,7 @@ def _due(service: Service, now: datetime) -> tuple[Any, ...]:
     )
 
 
-def _let_go(service: Service, ids: list[int], now: datetime, due: tuple[Any, ...], outcome: Run) -> list[Path]:
+def _let_go(service: Service, ids: list[int], now: datetime, due: tuple[Any, ...], outcome: Run) -> list[str]:
     """Anonymise or delete the submissions ``ids`` that are still due; the files to delete once committed."""
     claimed = list(
         db.session.scalars(
@@ -204,14 +203,14 @@ def _let_go(service: Service, ids: list[int], now: datetime, due: tuple[Any, ...
     return files
 
 
-def erase(ids: Iterable[int], now: datetime | None = None) -> tuple[Run, list[Path]]:
+def erase(ids: Iterable[int], now: datetime | None = None) -> tuple[Run, list[str]]:
     """An erasure on request (the data protection officer's): of the submissions ``ids``, those that are closed and
     not yet anonymised go as their service's retention would take them, now: anonymised, or deleted whole where the
     service says so and nothing was paid. One guarded UPDATE claims each, so a case reopened at the same moment is
     left alone. The caller commits, then deletes the files returned (delete_files)."""
     now = now or utcnow()
     outcome = Run(dry_run=False)
-    files: list[Path] = []
+    files: list[str] = []
     catalogue = current_app.extensions["catalogue"]
     wanted = list(ids)
     for service_slug in sorted(
@@ -228,7 +227,7 @@ def erase(ids: Iterable[int], now: datetime | None = None) -> tuple[Run, list[Pa
     return outcome, files
 
 
-def delete_files(files: list[Path]) -> int:
+def delete_files(files: list[str]) -> int:
     """Delete the photos and evidence files of submissions let go, once that is committed. How many went."""
     return _delete_files(files)
 
@@ -268,26 +267,23 @@ def _delete_submissions(ids: list[int]) -> None:
     )
 
 
-def _files_of(ids: Iterable[int]) -> list[Path]:
-    upload_dir = current_app.config["UPLOAD_DIR"]
+def _files_of(ids: Iterable[int]) -> list[str]:
     rows = db.session.execute(
         select(Attachment.stored_id, Attachment.extension).where(Attachment.submission_id.in_(list(ids)))
     )
-    return [
-        evidence.path(upload_dir, StoredPhoto(stored_id, "", "", extension, 0, 0, 0)) for stored_id, extension in rows
-    ]
+    return [evidence.key(StoredPhoto(stored_id, "", "", extension, 0, 0, 0)) for stored_id, extension in rows]
 
 
-def _delete_files(files: list[Path]) -> int:
+def _delete_files(files: list[str]) -> int:
+    """Delete files (their keys in the file store) whose rows are gone; how many there were. One that cannot be
+    deleted now is logged, to delete by hand: its row is gone, so nothing will show it."""
+    store = storage.current()
     deleted = 0
-    for path in files:
+    for key in files:
         try:
-            path.unlink()
-            deleted += 1
-        except FileNotFoundError:
-            pass
-        except OSError:
-            log.exception("could not delete %s; its row is gone, so delete it by hand", path)
+            deleted += store.delete(key)
+        except Exception:  # noqa: BLE001 - a disk or a bucket: log it and go on with the rest
+            log.exception("could not delete %s from the file store; its row is gone, so delete it by hand", key)
     return deleted
 
 

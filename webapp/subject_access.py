@@ -20,14 +20,13 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
 from sqlalchemy import ColumnElement, delete, false, func, inspect, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from webapp import evidence, journeys, retention
+from webapp import evidence, journeys, retention, storage
 from webapp.callers import CallerQuery, phone_digits_of, phone_spellings
 from webapp.extensions import db
 from webapp.models import (
@@ -183,9 +182,8 @@ def _file_name(submission: Submission, attachment: Attachment) -> str:
     return f"files/{submission.reference}/{attachment.id}-{safe}"
 
 
-def _stored_path(attachment: Attachment) -> Path:
-    stored = StoredPhoto(attachment.stored_id, "", "", attachment.extension, 0, 0, 0)
-    return evidence.path(current_app.config["UPLOAD_DIR"], stored)
+def _stored_key(attachment: Attachment) -> str:
+    return evidence.key(StoredPhoto(attachment.stored_id, "", "", attachment.extension, 0, 0, 0))
 
 
 @dataclass
@@ -201,6 +199,7 @@ def archive(holding: Holding, asked_by: str) -> Archive:
     read) and the photos and evidence files under files/<reference>/."""
     now = utcnow()
     catalogue = current_app.extensions["catalogue"]
+    store = storage.current()
     buffer = io.BytesIO()
     files, missing = 0, []
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
@@ -220,10 +219,10 @@ def archive(holding: Holding, asked_by: str) -> Archive:
             record["files"] = []
             for attachment in submission.attachments:
                 entry = every_field(attachment)
-                path = _stored_path(attachment)
-                if path.is_file():
+                content = store.get(_stored_key(attachment))
+                if content is not None:
                     entry["file"] = _file_name(submission, attachment)
-                    zipped.write(path, entry["file"])
+                    zipped.writestr(entry["file"], content)
                     files += 1
                 else:
                     entry["file"] = None

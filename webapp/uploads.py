@@ -7,9 +7,7 @@ metadata (EXIF/GPS, XMP, PNG text chunks, ICC profiles) and re-encoded before be
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 import uuid
 import warnings
 from dataclasses import asdict, dataclass, fields
@@ -19,6 +17,8 @@ from typing import IO, Any
 from PIL import Image, ImageOps
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
+
+from webapp.storage import FileStore, store_for
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -106,8 +106,11 @@ def _clean_copy(image: Image.Image, fmt: str) -> Image.Image:
     return clean
 
 
-def store_photo(file: FileStorage, upload_dir: str | Path, formats: tuple[str, ...] = tuple(FORMATS)) -> StoredPhoto:
-    """Validate, strip and store an uploaded photo as ``<upload_dir>/<id>.<extension>``: one of ``formats``."""
+def store_photo(
+    file: FileStorage, store: str | Path | FileStore, formats: tuple[str, ...] = tuple(FORMATS)
+) -> StoredPhoto:
+    """Validate, strip and store an uploaded photo as ``<id>.<extension>`` in ``store`` (webapp.storage; a folder
+    is the local store of that folder): one of ``formats``."""
     data = _read_limited(file.stream, MAX_BYTES + 1)
     if not data:
         raise UploadError(EMPTY_MESSAGE)
@@ -135,35 +138,24 @@ def store_photo(file: FileStorage, upload_dir: str | Path, formats: tuple[str, .
         width=clean.width,
         height=clean.height,
     )
-    write_whole(photo_path(upload_dir, photo), encoded)
+    store_for(store).put(photo_key(photo), encoded, content_type)
     return photo
 
 
-def write_whole(target: Path, data: bytes) -> None:
-    """Write a file so that it is there whole or not at all: to a temporary file beside it, then renamed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def photo_path(upload_dir: str | Path, photo: StoredPhoto) -> Path:
-    """Path of a stored photo; raises ValueError for ids or extensions that could escape upload_dir."""
+def photo_key(photo: StoredPhoto) -> str:
+    """A stored photo's name in the store; raises ValueError for ids or extensions that could escape it."""
     if not isinstance(photo.id, str) or not _ID_PATTERN.fullmatch(photo.id):
         raise ValueError(f"Invalid photo id: {photo.id!r}")
     if photo.extension not in EXTENSIONS:
         raise ValueError(f"Invalid photo extension: {photo.extension!r}")
-    return Path(upload_dir) / f"{photo.id}.{photo.extension}"
+    return f"{photo.id}.{photo.extension}"
 
 
-def delete_photo(upload_dir: str | Path, photo: StoredPhoto) -> None:
+def photo_path(upload_dir: str | Path, photo: StoredPhoto) -> Path:
+    """Path of a photo in a local store's folder."""
+    return Path(upload_dir) / photo_key(photo)
+
+
+def delete_photo(store: str | Path | FileStore, photo: StoredPhoto) -> None:
     """Delete a stored photo; a missing file is not an error."""
-    photo_path(upload_dir, photo).unlink(missing_ok=True)
+    store_for(store).delete(photo_key(photo))

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
@@ -27,6 +26,7 @@ from webapp import (
     lifecycle,
     retention,
     reviews,
+    storage,
     submissions,
     subscriptions,
 )
@@ -462,8 +462,7 @@ PERFORM = {"close": perform_close, "move": perform_move, "duplicate": perform_du
 def photo(reference: str, stored_id: str):
     submission = case_or_abort(reference, action="case.photo")
     attachment = next((a for a in submission.attachments if a.stored_id == stored_id), None) or abort(404)
-    return send_from_directory(
-        current_app.config["UPLOAD_DIR"],
+    return storage.current().serve(
         f"{attachment.stored_id}.{attachment.extension}",
         mimetype=attachment.content_type,
         # A document is downloaded, not shown in the staff page's own origin; an image is shown.
