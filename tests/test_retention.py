@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import (
     Attachment,
     AuditEvent,
+    Call,
     CaseEvent,
     Draft,
     Follower,
@@ -303,6 +304,34 @@ def test_old_messages_and_expired_drafts_go_but_not_messages_waiting_to_be_sent(
     left = set(db.session.scalars(select(Notification.id).where(Notification.id.in_(ids))))
     assert left == {recent.id, waiting.id}
     assert db.session.scalars(select(Draft.id)).all() == ["b" * 32]
+
+
+def test_a_call_keeps_who_the_caller_was_for_30_days(app, app_ctx):
+    agent = create_staff("agent", ())
+    now = utcnow()
+    old, recent = (
+        Call(
+            agent_id=agent.id,
+            channel="phone",
+            caller_name="Robin Resident",
+            caller_email="robin@example.com",
+            caller_phone="07700 900123",
+            caller_postcode="LS1 6HD",
+            started_at=now - timedelta(days=days),
+        )
+        for days in (31, 29)
+    )
+    db.session.add_all([old, recent])
+    db.session.commit()
+    output = app.test_cli_runner().invoke(args=["purge-expired", "--dry-run"]).output
+    assert "Would remove the caller's details from 1 call over 30 days old." in output
+
+    assert retention.run().calls == 1
+    db.session.expire_all()
+    assert (old.caller_name, old.caller_email, old.caller_phone, old.caller_postcode) == (None, None, None, None)
+    assert (old.agent_id, old.channel) == (agent.id, "phone")  # the call itself stays, for the figures
+    assert recent.caller_email == "robin@example.com"
+    assert retention.run().calls == 0
 
 
 def test_a_dry_run_changes_nothing_and_says_what_would_go(app, app_ctx):

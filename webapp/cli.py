@@ -116,6 +116,10 @@ def report_retention(run: retention.Run) -> None:
         click.echo(f"Deleted {plural(run.files, 'photo or evidence file', 'photos and evidence files')}.")
     drafts, messages = plural(run.drafts, "expired draft"), plural(run.notifications, "old message")
     click.echo(f"{'Would delete' if run.dry_run else 'Deleted'} {drafts} and {messages}.")
+    calls, days = plural(run.calls, "call"), current_app.config["CALL_RETENTION_DAYS"]
+    click.echo(
+        f"{'Would remove' if run.dry_run else 'Removed'} the caller's details from {calls} over {days} days old."
+    )
 
 
 # Demo parking fines and invoices; dates in {braces} are filled in relative to today.

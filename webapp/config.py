@@ -126,6 +126,10 @@ class Config:
     # Messages sent (or given up on) are kept this long in the outbox, then deleted by the daily retention run
     # (webapp.retention); a submission's own messages go sooner if it is anonymised or deleted first.
     NOTIFICATION_RETENTION_DAYS = int(_env("NOTIFICATION_RETENTION_DAYS", "180"))
+    # A contact-centre call keeps who the caller was (their name, email, phone, postcode) this long after it began;
+    # the retention run then removes them, keeping the call itself (agent, channel, times) for the figures. What a
+    # caller asked for is in their submissions, kept as each service says.
+    CALL_RETENTION_DAYS = int(_env("CALL_RETENTION_DAYS", "30"))
     # How many messages one run of `flask send-notifications` sends at most.
     NOTIFICATION_BATCH_SIZE = int(_env("NOTIFICATION_BATCH_SIZE", "100"))
     # How many reverse proxies (load balancer, CDN) stand in front of the app: their X-Forwarded-For and

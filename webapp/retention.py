@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from webapp import audit, evidence, journeys, storage
 from webapp.catalogue import DELETE, Service
@@ -40,6 +40,7 @@ from webapp.models import (
     Attachment,
     AuditEvent,
     Booking,
+    Call,
     CaseEvent,
     Draft,
     Follower,
@@ -89,11 +90,18 @@ class Run:
     files: int = 0
     notifications: int = 0
     drafts: int = 0
+    calls: int = 0  # calls whose caller details went
     references: dict[str, list[str]] = field(default_factory=dict)  # a dry run's: by service, what would go
 
     @property
     def changed(self) -> bool:
-        return bool(sum(self.anonymised.values()) or sum(self.deleted.values()) or self.notifications or self.drafts)
+        return bool(
+            sum(self.anonymised.values())
+            or sum(self.deleted.values())
+            or self.notifications
+            or self.drafts
+            or self.calls
+        )
 
     def counts(self) -> dict[str, int]:
         return {
@@ -103,6 +111,7 @@ class Run:
             "files": self.files,
             "notifications": self.notifications,
             "drafts": self.drafts,
+            "calls": self.calls,
         }
 
 
@@ -155,6 +164,7 @@ def run(now: datetime | None = None, dry_run: bool = False, batch: int = BATCH) 
             outcome.files += _delete_files(files)
     outcome.notifications = _old_notifications(now, dry_run)
     outcome.drafts = _expired_drafts(now, dry_run)
+    outcome.calls = _old_callers(now, dry_run)
     if not dry_run:
         db.session.commit()
         if outcome.changed:
@@ -295,6 +305,26 @@ def _old_notifications(now: datetime, dry_run: bool) -> int:
     if dry_run:
         return db.session.scalar(select(func.count()).select_from(Notification).where(*old)) or 0
     return db.session.execute(delete(Notification).where(*old)).rowcount
+
+
+def _old_callers(now: datetime, dry_run: bool) -> int:
+    """Calls that began longer ago than CALL_RETENTION_DAYS and still hold who the caller was: those details go."""
+    cutoff = now - timedelta(days=current_app.config["CALL_RETENTION_DAYS"])
+    held = or_(
+        Call.caller_name.is_not(None),
+        Call.caller_email.is_not(None),
+        Call.caller_phone.is_not(None),
+        Call.caller_postcode.is_not(None),
+    )
+    old = (Call.started_at <= cutoff, held)
+    if dry_run:
+        return db.session.scalar(select(func.count()).select_from(Call).where(*old)) or 0
+    return db.session.execute(
+        update(Call)
+        .where(*old)
+        .values(caller_name=None, caller_email=None, caller_phone=None, caller_postcode=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def _expired_drafts(now: datetime, dry_run: bool) -> int:
