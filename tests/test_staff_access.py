@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tests.conftest import Resident
+from tests.access_helpers import ALLOWED, FORBIDDEN, SIGN_IN, assert_access, matrix_cases, visitor_as, with_photo
 from tests.factories import create_staff, create_submission
-from tests.staff_helpers import sign_in
 from webapp.extensions import db
-from webapp.models import Attachment, Notification, Payment, utcnow
-
-SIGN_IN, FORBIDDEN, ALLOWED = "sign-in", 403, "allowed"
+from webapp.models import Notification, Payment, utcnow
 
 PEOPLE = {
     "anonymous": None,
@@ -167,26 +164,14 @@ MATRIX = [
     ),
 ]
 
-CASES = [
-    pytest.param(path, method, person, expected, id=f"{method} {path} as {person}")
-    for path, method, answers in MATRIX
-    for person, expected in zip(PEOPLE, answers, strict=True)
-]
+CASES = matrix_cases(MATRIX, PEOPLE)
 
 
 @pytest.mark.parametrize(("path", "method", "person", "expected"), CASES)
 def test_access_matrix(app: Flask, app_ctx, path, method, person, expected):
     submission = create_submission()
-    submission.attachments.append(
-        Attachment(
-            stored_id="a" * 32, filename="x.png", content_type="image/png", extension="png", size=1, width=1, height=1
-        )
-    )
-    db.session.commit()
-    visitor = Resident(app.test_client())
-    if PEOPLE[person]:
-        role, queues = PEOPLE[person]
-        sign_in(visitor, create_staff(role, queues))
+    with_photo(submission, "a" * 32)
+    visitor = visitor_as(app, PEOPLE[person])
     payment = Payment(
         public_id="p" * 32,
         submission=submission,
@@ -208,13 +193,7 @@ def test_access_matrix(app: Flask, app_ctx, path, method, person, expected):
         response = visitor.get(url, expected=None)
     else:
         response = visitor.post(url, {}, expected=None)
-    if expected == SIGN_IN:
-        assert response.status == 302 and response.location.startswith("/staff?next="), response.status
-    elif expected == FORBIDDEN:
-        assert response.status == 403, response.status
-        assert response.h1 == "You do not have permission to see this page"
-    else:
-        assert response.status not in (401, 403) and not (response.location or "").startswith("/staff?next=")
+    assert_access(response, expected)
 
 
 def test_every_staff_and_api_route_declares_its_access_rule(app: Flask):

@@ -65,39 +65,35 @@ class SignInForm(FlaskForm):
     )
 
 
-class SecurityCodeForm(FlaskForm):
-    """The second factor at sign-in: a code from the authenticator app, or a backup code."""
-
-    code = StringField(
-        "Enter the code from your authenticator app",
+def code_field(
+    label: str, description: str = "", width: str = "govuk-input--width-10", **attributes: str
+) -> StringField:
+    """A one-time code: the browser may fill it in from a text message or a password manager (one-time-code)."""
+    return StringField(
+        label,
         widget=GovTextInput(),
-        description="It is 6 digits. If you do not have your phone, enter one of your backup codes instead.",
+        description=description,
         filters=[lambda value: value.strip() if value else value],
-        validators=[DataRequired("Enter the code from your authenticator app")],
-        render_kw={
-            "autocomplete": "one-time-code",
-            "spellcheck": "false",
-            "autocapitalize": "none",
-            "params": {"classes": "govuk-input--width-10"},
-        },
+        validators=[DataRequired(label)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "params": {"classes": width}, **attributes},
+    )
+
+
+class SecurityCodeForm(FlaskForm):
+    """The second factor at sign-in: a code from the authenticator app, or a backup code (letters too, so no
+    numeric keyboard)."""
+
+    code = code_field(
+        "Enter the code from your authenticator app",
+        "It is 6 digits. If you do not have your phone, enter one of your backup codes instead.",
+        autocapitalize="none",
     )
 
 
 class SetUpCodeForm(FlaskForm):
     """Setting up two-factor sign-in: the first code from the app proves it holds the secret."""
 
-    code = StringField(
-        "Enter the 6-digit code the app shows",
-        widget=GovTextInput(),
-        filters=[lambda value: value.strip() if value else value],
-        validators=[DataRequired("Enter the 6-digit code the app shows")],
-        render_kw={
-            "autocomplete": "one-time-code",
-            "inputmode": "numeric",
-            "spellcheck": "false",
-            "params": {"classes": "govuk-input--width-5"},
-        },
-    )
+    code = code_field("Enter the 6-digit code the app shows", width="govuk-input--width-5", inputmode="numeric")
 
 
 class ResetTwoFactorForm(FlaskForm):

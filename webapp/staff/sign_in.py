@@ -6,9 +6,10 @@ administrator's reset, or a sign-out elsewhere, ends the half-finished sign-in t
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp import audit, staff_accounts, two_factor
@@ -103,17 +104,33 @@ def finish(user: StaffUser, how: str):
     return target
 
 
-@bp.route("/two-factor", methods=["GET", "POST"])
-@public  # the second step of signing in: only for whoever gave the right password in this session
-@SIGN_IN_ATTEMPTS
-def two_factor_check():
+def at_step(setting_up: bool) -> StaffUser | Response:
+    """The account part-way through signing in, if it is at this step (setting up, or giving a code); else where it
+    should go instead."""
     if current_user.is_authenticated:
         return redirect(safe_next(None, current_user))
     user = pending_user()
     if user is None:
         return start_again()
-    if not two_factor.is_set_up(user):
-        return redirect(url_for("staff.two_factor_set_up"))
+    if two_factor.is_set_up(user) == setting_up:
+        return redirect(url_for("staff.two_factor_check" if setting_up else "staff.two_factor_set_up"))
+    return user
+
+
+def refuse(user: StaffUser, form: SecurityCodeForm | SetUpCodeForm, wrong: str, **detail: Any) -> None:
+    """A wrong code: audited, and counted with wrong passwords towards the lock-out."""
+    audit.record("staff.two_factor_failed", actor=user, **detail)
+    message = staff_accounts.count_failure(user)
+    form.code.errors.append(wrong if message == staff_accounts.WRONG else message)
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@public  # the second step of signing in: only for whoever gave the right password in this session
+@SIGN_IN_ATTEMPTS
+def two_factor_check():
+    user = at_step(setting_up=False)
+    if not isinstance(user, StaffUser):
+        return user
     form = SecurityCodeForm()
     if form.validate_on_submit():
         if staff_accounts.is_locked(user):
@@ -128,9 +145,7 @@ def two_factor_check():
                 )
             return redirect(target)
         else:
-            audit.record("staff.two_factor_failed", actor=user)
-            message = staff_accounts.count_failure(user)
-            form.code.errors.append(WRONG_CODE if message == staff_accounts.WRONG else message)
+            refuse(user, form, WRONG_CODE)
     return render_template("staff/two-factor.html", form=form), 400 if form.errors else 200
 
 
@@ -138,13 +153,9 @@ def two_factor_check():
 @public  # as above: the first sign-in of an account, or the first after an administrator's reset
 @SIGN_IN_ATTEMPTS
 def two_factor_set_up():
-    if current_user.is_authenticated:
-        return redirect(safe_next(None, current_user))
-    user = pending_user()
-    if user is None:
-        return start_again()
-    if two_factor.is_set_up(user):
-        return redirect(url_for("staff.two_factor_check"))
+    user = at_step(setting_up=True)
+    if not isinstance(user, StaffUser):
+        return user
     form = SetUpCodeForm()
     if form.validate_on_submit():
         if staff_accounts.is_locked(user):
@@ -155,10 +166,8 @@ def two_factor_set_up():
             # Shown once, in this response: they are not kept anywhere they could be shown again.
             return render_template("staff/backup-codes.html", codes=codes, target=target)
         else:
-            audit.record("staff.two_factor_failed", actor=user, setting_up=True)
-            message = staff_accounts.count_failure(user)
             wrong = f"The code is wrong. Check the app shows {current_app.config['COUNCIL_NAME']}, then enter its code"
-            form.code.errors.append(wrong if message == staff_accounts.WRONG else message)
+            refuse(user, form, wrong, setting_up=True)
     return render_template(
         "staff/two-factor-set-up.html",
         form=form,
