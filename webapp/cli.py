@@ -96,8 +96,10 @@ def seed_demo_staff() -> None:
         staff_accounts.create_staff(email, name, DEMO_PASSWORD, role, queues)
     db.session.flush()
     click.echo("Demo staff accounts (sign in at /staff):")
+    width = max(len(role.label) for _, _, role, _ in DEMO_STAFF)
     for email, _, role, queues in DEMO_STAFF:
-        click.echo(f"  {role.label:<12} {email:<28} password: {DEMO_PASSWORD}  queues: {', '.join(queues) or '-'}")
+        queues_text = ", ".join(queues) or "-"
+        click.echo(f"  {role.label:<{width}} {email:<28} password: {DEMO_PASSWORD}  queues: {queues_text}")
 
 
 def report_retention(run: retention.Run) -> None:

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "staff.photo": "an image",
     "staff.export": "a CSV or JSON Lines file",
     "staff.payments_ledger": "a CSV file",
+    "staff.audit_csv": "a CSV file, the audit trail",
     "staff.collections_csv": "a CSV file, the crews' list",
     "public.begin": "a redirect to a journey's first page",
     "assisted.begin": "a redirect to a journey's first page",
