@@ -6,10 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from webapp import routing, submissions
 from webapp.extensions import db
 from webapp.geo import street_key
-from webapp.models import CLOSED_STATUSES, Payment, Status, Submission, utcnow
+from webapp.models import CLOSED_STATUSES, Payment, Queue, Status, Submission, utcnow
 
 
 def create_submission(**overrides: Any) -> Submission:
@@ -40,6 +42,20 @@ def create_submission(**overrides: Any) -> Submission:
     db.session.add(submission)
     db.session.commit()
     return submission
+
+
+def create_care_assessment(**overrides: Any) -> Submission:
+    """An adult social care assessment (OFFICIAL-SENSITIVE) in the Adult Social Care queue, for Pat Person."""
+    values: dict[str, Any] = {
+        "service_slug": "ask-for-a-care-assessment",
+        "category": "assessment",
+        "classification": "OFFICIAL-SENSITIVE",
+        "queue": db.session.scalar(select(Queue).where(Queue.slug == "adult-social-care")),
+        "routing_rule": None,
+        "contact_name": "Pat Person",
+        "answers": {"about-them": {"name": "Pat Person"}},
+    }
+    return create_submission(**(values | overrides))
 
 
 def pay_for(submission: Submission, amount: int = 7000, description: str = "Parking fine AB12345678") -> Payment:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
-from tests.factories import create_staff, create_submission, pay_for
+from tests.factories import create_care_assessment, create_staff, create_submission, pay_for
 from webapp import lifecycle, retention
 from webapp.catalogue import DELETE, Service
 from webapp.extensions import db
@@ -26,7 +26,6 @@ from webapp.models import (
     Notification,
     Payment,
     PaymentLink,
-    Queue,
     QueueCountChange,
     Status,
     Submission,
@@ -208,17 +207,7 @@ def test_an_anonymised_case_cannot_be_reopened(app, app_ctx):
 
 
 def care_assessment(**overrides) -> Submission:
-    values = dict(
-        service_slug="ask-for-a-care-assessment",
-        category="assessment",
-        classification="OFFICIAL-SENSITIVE",
-        queue=db.session.scalar(select(Queue).where(Queue.slug == "adult-social-care")),
-        routing_rule=None,
-        contact_name="Pat Person",
-        status=Status.CLOSED,
-        answers={"about-them": {"name": "Pat Person"}},
-    )
-    return create_submission(**(values | overrides))
+    return create_care_assessment(**({"status": Status.CLOSED} | overrides))
 
 
 def test_a_service_that_deletes_its_records_deletes_them_whole(app, app_ctx):

@@ -17,7 +17,7 @@ from tests.access_helpers import (
     with_photo,
 )
 from tests.conftest import Resident
-from tests.factories import create_staff, create_submission
+from tests.factories import create_care_assessment, create_staff, create_submission
 from tests.staff_helpers import sign_in
 from webapp import api, cases
 from webapp.extensions import db
@@ -60,18 +60,8 @@ def care_queue() -> Queue:
 
 
 def sealed_case(**overrides):
-    values = dict(
-        service_slug="ask-for-a-care-assessment",
-        category="assessment",
-        classification="OFFICIAL-SENSITIVE",
-        queue=care_queue(),
-        routing_rule=None,
-        street="Cardigan Road",
-        description="Help with washing and dressing",
-        contact_name="Pat Person",
-        contact_email="pat@example.com",
-    )
-    return create_submission(**(values | overrides))
+    values = dict(street="Cardigan Road", description="Help with washing and dressing", contact_email="pat@example.com")
+    return create_care_assessment(**(values | overrides))
 
 
 @pytest.mark.parametrize(("path", "method", "person", "expected"), matrix_cases(MATRIX, PEOPLE))

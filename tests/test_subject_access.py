@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.conftest import Resident
-from tests.factories import create_staff, create_submission, pay_for
+from tests.factories import create_care_assessment, create_staff, create_submission, pay_for
 from tests.staff_helpers import sign_in
 from tests.test_retention import full_report
 from webapp import retention
@@ -26,7 +26,6 @@ from webapp.models import (
     Follower,
     Notification,
     Payment,
-    Queue,
     Status,
     Submission,
     utcnow,
@@ -60,16 +59,10 @@ def robins_things(app):
     )
     pay_for(fine)
     fine.status, fine.closed_at = Status.CLOSED, utcnow()
-    care = create_submission(
-        service_slug="ask-for-a-care-assessment",
-        category="assessment",
-        classification="OFFICIAL-SENSITIVE",
-        queue=db.session.scalar(select(Queue).where(Queue.slug == "adult-social-care")),
-        routing_rule=None,
+    care = create_care_assessment(
         status=Status.CLOSED,
         contact_name="Robin Resident",
         contact_email="robin@example.com",
-        answers={},
         description="Help with washing and dressing",
     )
     sams = create_submission(contact_name="Sam Other", contact_email="sam@example.com", description="Sam's pothole")

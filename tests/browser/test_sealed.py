@@ -12,9 +12,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.pages import expect_error, expect_page, sign_in_as
-from tests.factories import create_staff, create_submission
+from tests.factories import create_care_assessment, create_staff
 from webapp.extensions import db
-from webapp.models import AuditEvent, Queue
+from webapp.models import AuditEvent
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer, Recorder
@@ -27,15 +27,7 @@ def test_an_admin_gives_a_reason_to_open_a_sealed_case(
 ) -> None:
     with live_server.app.app_context():
         admin = create_staff("admin", (), name="Ari Admin").email
-        case = create_submission(
-            service_slug="ask-for-a-care-assessment",
-            category="assessment",
-            classification="OFFICIAL-SENSITIVE",
-            queue=db.session.scalar(select(Queue).where(Queue.slug == "adult-social-care")),
-            routing_rule=None,
-            street="Cardigan Road",
-            description="Help with washing and dressing",
-        )
+        case = create_care_assessment(street="Cardigan Road", description="Help with washing and dressing")
         reference = case.reference
 
     page = js_page
