@@ -244,8 +244,9 @@ def test_a_half_finished_sign_in_expires(resident, app_ctx):
     response = resident.get("/staff/two-factor/set-up", expected=302)
     assert response.location == "/staff"
     assert "Sign in again" in resident.get("/staff").text
-    # Nobody who has not given a password gets these pages at all.
+    # Nobody who has not given a password gets these pages at all (and is not told of a sign-in they never began).
     assert resident.get("/staff/two-factor", expected=302).location == "/staff"
+    assert "Sign in again" not in resident.get("/staff").text
 
 
 @pytest.mark.parametrize(

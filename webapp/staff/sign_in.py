@@ -90,8 +90,9 @@ def pending_user() -> StaffUser | None:
 
 
 def start_again():
-    session.pop(PENDING, None)
-    flash("Sign in again: it had been too long since you entered your password.")
+    """Back to the password: the sign-in this session began has ended (or there was none)."""
+    if session.pop(PENDING, None):
+        flash("Sign in again: it had been too long since you entered your password, or your sign-in was reset.")
     return redirect(url_for("staff.sign_in"))
 
 
