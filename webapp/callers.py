@@ -109,22 +109,51 @@ class CallerQuery:
         """The values searched for, by field, for the audit trail: who was looked up."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """One equality a value. Names and email addresses are compared in lower case (SQLite lowers ASCII letters
-        only, so on SQLite a name with a capital accented letter matches only as it was stored)."""
+    def email_is(self, column: Any) -> ColumnElement[bool]:
+        return func.lower(func.trim(column)) == self.email
+
+    def phone_is(self, column: Any) -> ColumnElement[bool]:
+        return phone_digits_of(column).in_(phone_spellings(self.phone))
+
+    def conditions(self, columns: PersonColumns | None = None) -> list[ColumnElement[bool]]:
+        """One equality a value, on a submission's columns (or another table's that says who someone is: a call's).
+        Names and email addresses are compared in lower case (SQLite lowers ASCII letters only, so on SQLite a name
+        with a capital accented letter matches only as it was stored). A table without a reference (a call) is
+        matched on the other values alone."""
+        columns = columns or SUBMISSION_COLUMNS
         conditions = []
-        if self.reference:
-            conditions.append(Submission.reference == self.reference)
+        if self.reference and columns.reference is not None:
+            conditions.append(columns.reference == self.reference)
         if self.email:
-            conditions.append(func.lower(func.trim(Submission.contact_email)) == self.email)
+            conditions.append(self.email_is(columns.email))
         if self.phone:
-            conditions.append(phone_digits_of(Submission.contact_phone).in_(phone_spellings(self.phone)))
+            conditions.append(self.phone_is(columns.phone))
         if self.postcode:
             compact = self.postcode.replace(" ", "")
-            conditions.append(func.upper(func.replace(Submission.postcode, " ", "")) == compact)
+            conditions.append(func.upper(func.replace(columns.postcode, " ", "")) == compact)
         if self.name:
-            conditions.append(func.lower(func.trim(Submission.contact_name)) == self.name)
+            conditions.append(func.lower(func.trim(columns.name)) == self.name)
         return conditions
+
+
+@dataclass(frozen=True)
+class PersonColumns:
+    """The columns of a table that say who someone is, for CallerQuery.conditions."""
+
+    email: Any
+    phone: Any
+    postcode: Any
+    name: Any
+    reference: Any = None
+
+
+SUBMISSION_COLUMNS = PersonColumns(
+    Submission.contact_email,
+    Submission.contact_phone,
+    Submission.postcode,
+    Submission.contact_name,
+    Submission.reference,
+)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import ColumnElement, delete, false, func, inspect, or_, select, update
+from sqlalchemy import delete, inspect, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from webapp import evidence, journeys, retention, storage
-from webapp.callers import CallerQuery, phone_digits_of, phone_spellings
+from webapp.callers import CallerQuery, PersonColumns
 from webapp.extensions import db
 from webapp.models import (
     CLOSED_STATUSES,
@@ -96,25 +96,8 @@ class Holding:
         return PAID if self.payments.get(submission.id) else ERASED
 
 
-def _email(column: Any, query: CallerQuery) -> ColumnElement[bool]:
-    return func.lower(func.trim(column)) == query.email if query.email else false()
-
-
-def _phone(column: Any, query: CallerQuery) -> ColumnElement[bool]:
-    return phone_digits_of(column).in_(phone_spellings(query.phone)) if query.phone else false()
-
-
-def _call_conditions(query: CallerQuery) -> list[ColumnElement[bool]]:
-    conditions = []
-    if query.email:
-        conditions.append(_email(Call.caller_email, query))
-    if query.phone:
-        conditions.append(_phone(Call.caller_phone, query))
-    if query.postcode:
-        conditions.append(func.upper(func.replace(Call.caller_postcode, " ", "")) == query.postcode.replace(" ", ""))
-    if query.name:
-        conditions.append(func.lower(func.trim(Call.caller_name)) == query.name)
-    return conditions
+# Who the caller was, on a call: matched as a submission's contact details are.
+CALL_COLUMNS = PersonColumns(Call.caller_email, Call.caller_phone, Call.caller_postcode, Call.caller_name)
 
 
 def find(query: CallerQuery) -> Holding:
@@ -150,15 +133,19 @@ def find(query: CallerQuery) -> Holding:
             for booking in db.session.scalars(select(Booking).where(Booking.submission_id.in_(ids)))
         }
     followed = (
-        list(db.session.scalars(select(Follower).where(_email(Follower.email, query)).order_by(Follower.id)))
+        list(db.session.scalars(select(Follower).where(query.email_is(Follower.email)).order_by(Follower.id)))
         if query.email
         else []
     )
-    to_them = [_email(Notification.to, query), _phone(Notification.to, query)]
+    to_them = [query.email_is(Notification.to)] if query.email else []
+    if query.phone:
+        to_them.append(query.phone_is(Notification.to))
     if ids:
         to_them.append(Notification.submission_id.in_(ids))
-    messages = list(db.session.scalars(select(Notification).where(or_(*to_them)).order_by(Notification.id)))
-    call_conditions = _call_conditions(query)
+    messages = (
+        list(db.session.scalars(select(Notification).where(or_(*to_them)).order_by(Notification.id))) if to_them else []
+    )
+    call_conditions = query.conditions(CALL_COLUMNS)
     calls = list(db.session.scalars(select(Call).where(*call_conditions).order_by(Call.id))) if call_conditions else []
     return Holding(query, found, payments, subscriptions, bookings, followed, messages, calls)
 
