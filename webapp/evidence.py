@@ -114,6 +114,11 @@ def key(document: StoredPhoto) -> str:
     return uploads.photo_key(document)
 
 
+def key_of(stored_id: str, extension: str) -> str:
+    """The key of a stored file known by its row (an attachment's id and extension)."""
+    return key(StoredPhoto(stored_id, "", "", extension, 0, 0, 0))
+
+
 def path(upload_dir: str | Path, document: StoredPhoto) -> Path:
     """Where a stored document is in a local store's folder."""
     return Path(upload_dir) / key(document)

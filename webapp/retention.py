@@ -52,7 +52,6 @@ from webapp.models import (
     utcnow,
 )
 from webapp.templating import govuk_date
-from webapp.uploads import StoredPhoto
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +75,13 @@ ANONYMISED_COLUMNS: dict[str, Any] = {
     "longitude": None,
     "media_url": None,
     "draft_id": None,
+}
+# A call once it no longer says who the caller was (the retention run, an erasure): the call itself stays.
+CALLER_CLEARED: dict[str, None] = {
+    "caller_name": None,
+    "caller_email": None,
+    "caller_phone": None,
+    "caller_postcode": None,
 }
 
 
@@ -161,7 +167,7 @@ def run(now: datetime | None = None, dry_run: bool = False, batch: int = BATCH) 
         while ids := db.session.scalars(select(Submission.id).where(*due).order_by(Submission.id).limit(batch)).all():
             files = _let_go(service, ids, now, due, outcome)
             db.session.commit()
-            outcome.files += _delete_files(files)
+            outcome.files += delete_files(files)
     outcome.notifications = _old_notifications(now, dry_run)
     outcome.drafts = _expired_drafts(now, dry_run)
     outcome.calls = _old_callers(now, dry_run)
@@ -237,11 +243,6 @@ def erase(ids: Iterable[int], now: datetime | None = None) -> tuple[Run, list[st
     return outcome, files
 
 
-def delete_files(files: list[str]) -> int:
-    """Delete the photos and evidence files of submissions let go, once that is committed. How many went."""
-    return _delete_files(files)
-
-
 def _anonymise_related(ids: list[int]) -> None:
     """What belongs to anonymised submissions and holds personal data: gone, or stripped of its words."""
     db.session.execute(delete(Attachment).where(Attachment.submission_id.in_(ids)))
@@ -281,12 +282,12 @@ def _files_of(ids: Iterable[int]) -> list[str]:
     rows = db.session.execute(
         select(Attachment.stored_id, Attachment.extension).where(Attachment.submission_id.in_(list(ids)))
     )
-    return [evidence.key(StoredPhoto(stored_id, "", "", extension, 0, 0, 0)) for stored_id, extension in rows]
+    return [evidence.key_of(stored_id, extension) for stored_id, extension in rows]
 
 
-def _delete_files(files: list[str]) -> int:
-    """Delete files (their keys in the file store) whose rows are gone; how many there were. One that cannot be
-    deleted now is logged, to delete by hand: its row is gone, so nothing will show it."""
+def delete_files(files: list[str]) -> int:
+    """Delete files (their keys in the file store) whose rows are gone, once that is committed; how many there were.
+    One that cannot be deleted now is logged, to delete by hand: its row is gone, so nothing will show it."""
     store = storage.current()
     deleted = 0
     for key in files:
@@ -320,10 +321,7 @@ def _old_callers(now: datetime, dry_run: bool) -> int:
     if dry_run:
         return db.session.scalar(select(func.count()).select_from(Call).where(*old)) or 0
     return db.session.execute(
-        update(Call)
-        .where(*old)
-        .values(caller_name=None, caller_email=None, caller_phone=None, caller_postcode=None)
-        .execution_options(synchronize_session=False)
+        update(Call).where(*old).values(CALLER_CLEARED).execution_options(synchronize_session=False)
     ).rowcount
 
 

@@ -41,7 +41,6 @@ from webapp.models import (
     Subscription,
     utcnow,
 )
-from webapp.uploads import StoredPhoto
 
 OPEN = "open"
 PAID = "paid"
@@ -170,7 +169,7 @@ def _file_name(submission: Submission, attachment: Attachment) -> str:
 
 
 def _stored_key(attachment: Attachment) -> str:
-    return evidence.key(StoredPhoto(attachment.stored_id, "", "", attachment.extension, 0, 0, 0))
+    return evidence.key_of(attachment.stored_id, attachment.extension)
 
 
 @dataclass
@@ -288,7 +287,7 @@ def erase(query: CallerQuery) -> Erasure:
     calls = db.session.execute(
         update(Call)
         .where(Call.id.in_([call.id for call in holding.calls]))
-        .values(caller_name=None, caller_email=None, caller_phone=None, caller_postcode=None)
+        .values(retention.CALLER_CLEARED)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
