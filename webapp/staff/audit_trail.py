@@ -8,7 +8,6 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, render_template, request, stream_with_context, url_for
@@ -20,16 +19,12 @@ from webapp.access import AUDITORS, staff_only
 from webapp.exports import spreadsheet_safe
 from webapp.extensions import db
 from webapp.models import StaffUser
+from webapp.payments.ledger import day_bounds
 from webapp.staff import bp
 from webapp.staff.forms import AuditFilterForm
-from webapp.templating import LONDON
 
 CSV_BATCH = 1000
 CSV_HEADER = ("time", "action", "staff_email", "reference", "classification", "ip_address", "detail")
-
-
-def _uk_midnight(day) -> datetime:
-    return datetime.combine(day, time(), LONDON)
 
 
 def _filters() -> tuple[AuditFilterForm, audit.AuditFilter]:
@@ -42,8 +37,8 @@ def _filters() -> tuple[AuditFilterForm, audit.AuditFilter]:
         person=form.person.data or None,
         reference=submissions.normalise_reference(form.reference.data) if form.reference.data else None,
         action=form.action.data or None,
-        since=_uk_midnight(form.date_from.data) if form.date_from.data else None,
-        until=_uk_midnight(form.date_to.data + timedelta(days=1)) if form.date_to.data else None,
+        since=day_bounds(form.date_from.data)[0] if form.date_from.data else None,
+        until=day_bounds(form.date_to.data)[1] if form.date_to.data else None,
     )
 
 
@@ -52,7 +47,8 @@ def _filters() -> tuple[AuditFilterForm, audit.AuditFilter]:
 def audit_trail_page():
     form, filters = _filters()
     page = audit.events(filters, request.args.get("older", type=int))
-    args = {key: value for key, value in request.args.items() if key != "older"}
+    # Every value of each filter: a date comes as three (day, month, year) under one name.
+    args = {key: values for key, values in request.args.lists() if key != "older"}
     return render_template(
         "staff/audit.html",
         form=form,
@@ -99,7 +95,8 @@ def audit_csv():
     form, filters = _filters()
     if form.errors:
         return audit_trail_page()
-    audit.record("audit.download", actor=current_user, **{f"filter_{k}": v for k, v in request.args.items() if v})
+    filters_given = {f"filter_{key}": " ".join(values) for key, values in request.args.lists() if any(values)}
+    audit.record("audit.download", actor=current_user, **filters_given)
     db.session.commit()
     return Response(
         stream_with_context(csv_lines(filters)),
