@@ -50,9 +50,9 @@ def is_set_up(user: StaffUser) -> bool:
 
 def secret_for(user: StaffUser) -> str:
     """The secret being set up: made once and kept until a code confirms it, so a reload shows the same QR code."""
-    if not user.totp_secret or is_set_up(user):
-        if is_set_up(user):
-            raise ValueError("Two-factor sign-in is already set up for this account")
+    if is_set_up(user):
+        raise ValueError("Two-factor sign-in is already set up for this account")
+    if not user.totp_secret:
         user.totp_secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
         db.session.commit()
     return user.totp_secret
@@ -122,6 +122,14 @@ def _spend_backup_code(user: StaffUser, code: str) -> bool:
 TOTP, BACKUP = "authenticator app", "backup code"
 
 
+def _take_totp(user: StaffUser, code: str, now: datetime | None) -> bool:
+    """Whether ``code`` (normalised) is the app's code for a step near ``now`` that was not taken before; takes it."""
+    if not TOTP_SHAPE.fullmatch(code):
+        return False
+    step = _matching_step(user.totp_secret, code, now or utcnow())
+    return step is not None and _spend_step(user, step)
+
+
 def check(user: StaffUser, code: str, now: datetime | None = None) -> str | None:
     """Which kind of code this was (TOTP or BACKUP) if it is right and not used before, else None. The caller
     commits (the step or the backup code is spent in this transaction)."""
@@ -129,8 +137,7 @@ def check(user: StaffUser, code: str, now: datetime | None = None) -> str | None
     if not is_set_up(user) or not user.totp_secret:
         return None
     if TOTP_SHAPE.fullmatch(code):
-        step = _matching_step(user.totp_secret, code, now or utcnow())
-        return TOTP if step is not None and _spend_step(user, step) else None
+        return TOTP if _take_totp(user, code, now) else None
     if len(code) == BACKUP_LENGTH and _spend_backup_code(user, code):
         return BACKUP
     return None
@@ -140,10 +147,7 @@ def confirm_set_up(user: StaffUser, code: str, now: datetime | None = None) -> l
     """Set-up: the first code from the app proves it holds the secret. Then two-factor sign-in is on for this account
     and its backup codes are made: returned once, to be shown once. None if the code is wrong. Commits."""
     code = normalise(code)
-    if is_set_up(user) or not user.totp_secret or not TOTP_SHAPE.fullmatch(code):
-        return None
-    step = _matching_step(user.totp_secret, code, now or utcnow())
-    if step is None or not _spend_step(user, step):
+    if is_set_up(user) or not user.totp_secret or not _take_totp(user, code, now):
         return None
     user.two_factor_at = utcnow()
     codes = new_backup_codes(user)
