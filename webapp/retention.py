@@ -179,15 +179,19 @@ def run(now: datetime | None = None, dry_run: bool = False, batch: int = BATCH) 
     return outcome
 
 
+def _closed_and_held(service_slug: str) -> tuple[Any, ...]:
+    """The conditions of a submission of this service that may be let go: closed, and not yet anonymised."""
+    return (
+        Submission.service_slug == service_slug,
+        Submission.status.in_(CLOSED_STATUSES),
+        Submission.anonymised_at.is_(None),
+    )
+
+
 def _due(service: Service, now: datetime) -> tuple[Any, ...]:
     """The conditions of a submission of ``service`` past its retention period: closed, past its date, not yet
     anonymised. Used to choose a batch, and again to claim each one in it."""
-    return (
-        Submission.service_slug == service.slug,
-        Submission.status.in_(CLOSED_STATUSES),
-        Submission.closed_at <= now - service.retention,
-        Submission.anonymised_at.is_(None),
-    )
+    return (*_closed_and_held(service.slug), Submission.closed_at <= now - service.retention)
 
 
 def _let_go(service: Service, ids: list[int], now: datetime, due: tuple[Any, ...], outcome: Run) -> list[str]:
@@ -232,14 +236,9 @@ def erase(ids: Iterable[int], now: datetime | None = None) -> tuple[Run, list[st
     for service_slug in sorted(
         set(db.session.scalars(select(Submission.service_slug).where(Submission.id.in_(wanted))))
     ):
-        erasable = (
-            Submission.service_slug == service_slug,
-            Submission.status.in_(CLOSED_STATUSES),
-            Submission.anonymised_at.is_(None),
-        )
         service = catalogue.get(service_slug)
         if service is not None:  # a service no longer offered: its records wait for someone to decide
-            files += _let_go(service, wanted, now, erasable, outcome)
+            files += _let_go(service, wanted, now, _closed_and_held(service_slug), outcome)
     return outcome, files
 
 
