@@ -46,14 +46,15 @@ OPEN = "open"
 PAID = "paid"
 GONE = "already"
 ERASED = "erased"
+DELETED = "deleted"  # what an erasure did to one whose service keeps nothing once its records go
 REASONS = {
     OPEN: "Kept: the council is still dealing with it. Erase it once it is closed.",
     PAID: "Personal details removed. Its payment record is kept: the council must keep financial records for 6 years.",
     GONE: "Already anonymised: nothing personal is left.",
     ERASED: "Personal details, what they told us, and any photos or files removed. Kept for statistics: the "
     "category, the street or area, the dates, the status and the team.",
+    DELETED: "Deleted: the service keeps nothing once its records go.",
 }
-DELETED_WHOLE = "Deleted: the service keeps nothing once its records go."
 
 
 @dataclass
@@ -250,7 +251,7 @@ def archive(holding: Holding, asked_by: str) -> Archive:
 class Erasure:
     """What an erasure did, submission by submission (their reference and what happened), and to the rest."""
 
-    outcomes: list[tuple[str, str]]
+    outcomes: list[tuple[str, str]]  # each submission's reference, and what happened to it (a key of REASONS)
     followers: int
     messages: int
     calls: int
@@ -259,8 +260,8 @@ class Erasure:
     def counts(self) -> dict[str, int]:
         done = [outcome for _, outcome in self.outcomes]
         return {
-            "erased": sum(outcome in (REASONS[ERASED], DELETED_WHOLE, REASONS[PAID]) for outcome in done),
-            "kept_open": done.count(REASONS[OPEN]),
+            "erased": sum(outcome in (ERASED, DELETED, PAID) for outcome in done),
+            "kept_open": done.count(OPEN),
             "followers": self.followers,
             "messages": self.messages,
             "calls": self.calls,
@@ -297,9 +298,9 @@ def erase(query: CallerQuery) -> Erasure:
     for submission_id, reference, fate in fates:
         after = db.session.get(Submission, submission_id)
         if after is None:
-            outcomes.append((reference, DELETED_WHOLE))
+            outcomes.append((reference, DELETED))
         elif fate in (ERASED, PAID) and after.anonymised_at is None:
-            outcomes.append((reference, REASONS[OPEN]))  # reopened in the meantime: kept
+            outcomes.append((reference, OPEN))  # reopened in the meantime: kept
         else:
-            outcomes.append((reference, REASONS[fate]))
+            outcomes.append((reference, fate))
     return Erasure(outcomes, followers, len(gone_messages), calls, deleted_files)

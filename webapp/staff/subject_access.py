@@ -98,4 +98,4 @@ def subject_access_erase():
         references=", ".join(reference for reference, _ in done.outcomes),
     )
     db.session.commit()
-    return render_template("staff/subject-access/erased.html", done=done, form=form)
+    return render_template("staff/subject-access/erased.html", done=done, form=form, reasons=subject_access.REASONS)
