@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from webapp import routing, submissions
+from webapp import routing, service_levels, submissions
 from webapp.extensions import db
 from webapp.geo import street_key
-from webapp.models import CLOSED_STATUSES, Payment, Queue, Status, Submission, utcnow
+from webapp.models import CLOSED_STATUSES, QUEUE_STATUSES, Payment, Queue, Status, Submission, utcnow
 
 
 def create_submission(**overrides: Any) -> Submission:
@@ -39,6 +39,11 @@ def create_submission(**overrides: Any) -> Submission:
         decision = routing.route(values["service_slug"], values["category"], values["area"])
         values["queue"], values["routing_rule"] = decision.queue, decision.rule
     submission = Submission(**values)
+    # Its clock, as the lifecycle starts it when it reaches its queue (here, when it was made) and stops it.
+    if submission.status in QUEUE_STATUSES and "received_at" not in overrides:
+        service_levels.start_clock(submission, submission.created_at)
+    if "working_days_taken" not in overrides:
+        submission.working_days_taken = service_levels.taken(submission, submission.closed_at)
     db.session.add(submission)
     db.session.commit()
     return submission

@@ -33,6 +33,7 @@ TEMPLATE_IDS = {
     "refund-issued": "6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b",
     "payment-link": "2a4c6e8f-1b3d-4f5a-8c7e-9d0b2f4a6c8e",
     "subscription-reminder": "5e7a9c1e-3b5d-4f7a-9c1e-3b5d7f9a1c3e",
+    "overdue-cases": "c2e4a6c8-0e2a-4c6e-8a0c-2e4a6c8e0a2c",
 }
 SMS_TEMPLATE_IDS = {
     "submission-received": "5c7e9a1b-3d5f-4a7c-9e1b-3d5f7a9c1e3b",

@@ -86,3 +86,49 @@ def test_retention_runs_from_when_each_closed_submission_was_closed(tmp_path):
         3: "2024-02-01",
     }
     assert triggers == 3
+
+
+def test_each_submission_in_a_queue_was_received_when_it_was_routed_or_else_made(tmp_path):
+    """Migration 0018 on data already there: a paid submission was received when its payment routed it (its 'routed'
+    event); one routed as it was made, when it was made; one waiting for payment (no queue) not yet. The targets and
+    due dates come later, from ``flask seed`` (webapp.service_levels.fill_clocks)."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from tests.conftest import make_config
+    from webapp import create_app
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path))
+    made, paid = datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 3, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="0017_two_factor")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO queue (id, slug, name, description) VALUES (1, 'q', 'Q', '')"))
+            for id_, queue in ((1, 1), (2, 1), (3, None)):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO submission (id, reference, service_slug, status, channel, queue_id,"
+                        " classification, answers, description, created_at, updated_at)"
+                        " VALUES (:id, :ref, 'garden-waste', 'received', 'online', :queue, 'OFFICIAL', '{}', '',"
+                        " :made, :made)"
+                    ),
+                    {"id": id_, "ref": f"GW-{id_}", "queue": queue, "made": made},
+                )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO case_event (submission_id, kind, public, body, data, actor_kind, created_at)"
+                    " VALUES (1, 'routed', 0, '', '{}', 'system', :at)"
+                ),
+                {"at": paid},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            received = dict(connection.execute(sa.text("SELECT id, received_at FROM submission")).all())
+        db.engine.dispose()
+    assert {id_: value and value[:10] for id_, value in received.items()} == {
+        1: "2026-06-03",
+        2: "2026-06-01",
+        3: None,
+    }

@@ -32,7 +32,8 @@ def test_queue_figures(worker, app_ctx):
     assert cells[0] == "Highways"
     # By status, in the order of the Status enum, leaving out those no case in a queue has (awaiting payment).
     assert cells[1:8] == ["1", "1", "0", "1", "0", "0", "0"]
-    assert cells[8] == "3 days"
+    assert cells[8] == "0"  # overdue: 3 days of a pothole's 5 working days
+    assert cells[9] == "3 days"
     assert "Street Lighting" not in page.text  # not a member
 
 

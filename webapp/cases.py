@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import joinedload, load_only
 
-from webapp import audit, lifecycle, notifications, submissions
+from webapp import audit, lifecycle, notifications, service_levels, submissions
 from webapp.catalogue import OFFICIAL
 from webapp.extensions import db
 from webapp.geo import box_around, distance_metres, same_area
@@ -79,6 +79,7 @@ class QueueFigures:
     queue: Queue
     counts: dict[str, int]
     oldest_open: datetime | None
+    overdue: int = 0  # open cases past their due date (webapp.service_levels)
 
     @property
     def open(self) -> int:
@@ -89,8 +90,8 @@ FOLD_AT = 1_000  # rows of changes to the queue counts, past which reading them 
 
 
 def queue_figures(queues: Sequence[Queue]) -> list[QueueFigures]:
-    """Each queue's submissions by status (a sum over queue_count_change, which triggers on submission keep), and its
-    oldest open case."""
+    """Each queue's submissions by status (a sum over queue_count_change, which triggers on submission keep), its
+    oldest open case, and how many of its open cases are overdue."""
     ids = [queue.id for queue in queues]
     counts: dict[int, dict[str, int]] = {queue_id: {} for queue_id in ids}
     rows = db.session.execute(
@@ -104,7 +105,8 @@ def queue_figures(queues: Sequence[Queue]) -> list[QueueFigures]:
     if sum(changes for *_, changes in rows) > FOLD_AT:
         fold_queue_counts()
     oldest = oldest_open(queues)
-    return [QueueFigures(queue, counts[queue.id], oldest[queue.id]) for queue in queues]
+    overdue = service_levels.overdue_counts(queues)
+    return [QueueFigures(queue, counts[queue.id], oldest[queue.id], overdue[queue.id]) for queue in queues]
 
 
 def fold_queue_counts() -> None:
@@ -194,6 +196,7 @@ class QueueFilter:
     received_from: date | None = None
     received_to: date | None = None
     assignee: str | None = None  # "me", "unassigned", or a staff id as text
+    due: str | None = None  # "overdue" or "due-soon": open cases past, or near, their due date
     # OFFICIAL-SENSITIVE cases left out: the viewer is not a member of the queue (an admin), or an API client has no
     # permission for sensitive data. Set by the server, never by the query string.
     official_only: bool = False
@@ -209,6 +212,8 @@ class QueueFilter:
             query = query.where(Submission.created_at >= _start_of(self.received_from))
         if self.received_to:
             query = query.where(Submission.created_at < _start_of(self.received_to + timedelta(days=1)))
+        if self.due in service_levels.DUE_FILTERS:
+            query = query.where(*service_levels.due_conditions(self.due))
         if self.assignee == "unassigned":
             query = query.where(Submission.assignee_id.is_(None))
         elif self.assignee == "me" and user is not None:

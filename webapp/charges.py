@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import case, select, update
 
+from webapp import working_days
 from webapp.catalogue import NotPayable
 from webapp.extensions import db
 from webapp.geo import normalise_postcode
@@ -111,9 +112,7 @@ def _day(value: date) -> str:
 
 def today() -> date:
     """The date in the UK, where the 14 days are counted."""
-    from webapp.templating import LONDON
-
-    return utcnow().astimezone(LONDON).date()
+    return working_days.today()
 
 
 def apply_payment(charge_id: int, kind: str, amount: int) -> bool:

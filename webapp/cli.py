@@ -21,6 +21,7 @@ from webapp import (
     notifications,
     retention,
     routing,
+    service_levels,
     staff_accounts,
     submissions,
     tasks,
@@ -60,6 +61,7 @@ def seed_demo_submissions() -> int:
             answers=item["answers"],
             **journeys.record_columns(record),
             created_at=created,
+            received_at=created,
             updated_at=closed or created,
             closed_at=closed,
         )
@@ -286,19 +288,27 @@ def revoke_api_client(name: str) -> None:
     click.echo(f"Revoked the API key of {name}.")
 
 
+def seed_everything(demo: bool) -> None:
+    queues, rules, levels = routing.load_seed()
+    click.echo(f"Loaded {queues} queues, {rules} routing rules and {levels} service levels.")
+    if demo:
+        seed_demo_submissions()
+        seed_demo_staff()
+        seed_demo_charges()
+        seed_demo_addresses()
+    db.session.flush()
+    if clocks := service_levels.fill_clocks():
+        click.echo(f"Gave service levels to {plural(clocks, 'submission')}.")
+    db.session.commit()
+
+
 def init_app(app: Flask) -> None:
     @app.cli.command("seed")
     @click.option("--demo/--no-demo", default=True, help="Also add a few demo reports.")
     def seed(demo: bool) -> None:
-        """Load the queues and routing rules (webapp/data/routing.json), and demo data."""
-        queues, rules = routing.load_seed()
-        click.echo(f"Loaded {queues} queues and {rules} routing rules.")
-        if demo:
-            seed_demo_submissions()
-            seed_demo_staff()
-            seed_demo_charges()
-            seed_demo_addresses()
-        db.session.commit()
+        """Load the queues, routing rules and service levels (webapp/data/routing.json), and demo data; give the
+        submissions already received that have no service level yet the one their service has now."""
+        seed_everything(demo)
 
     @app.cli.command("create-staff")
     @click.option("--email", required=True)

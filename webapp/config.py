@@ -39,6 +39,7 @@ NOTIFY_TEMPLATE_SETTINGS = {
     "refund-issued": "NOTIFY_TEMPLATE_REFUND_ISSUED",
     "payment-link": "NOTIFY_TEMPLATE_PAYMENT_LINK",
     "subscription-reminder": "NOTIFY_TEMPLATE_SUBSCRIPTION_REMINDER",
+    "overdue-cases": "NOTIFY_TEMPLATE_OVERDUE_CASES",
 }
 NOTIFY_SMS_TEMPLATE_SETTINGS = {
     "submission-received": "NOTIFY_SMS_TEMPLATE_SUBMISSION_RECEIVED",
@@ -149,6 +150,8 @@ class Config:
     SCHEDULE_REMINDERS = _env("SCHEDULE_REMINDERS", "0 * * * *")
     SCHEDULE_RETENTION = _env("SCHEDULE_RETENTION", "30 2 * * *")
     SCHEDULE_RECONCILIATION = _env("SCHEDULE_RECONCILIATION", "0 6 * * *")
+    # Each team leader's overdue cases, by email: 7am UTC on weekdays (webapp.service_levels).
+    SCHEDULE_OVERDUE_DIGEST = _env("SCHEDULE_OVERDUE_DIGEST", "0 7 * * 1-5")
 
     # Payments: the sandbox (a test payment page served by the site, the embedded default) or Stripe Checkout.
     PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER", "sandbox")

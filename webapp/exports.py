@@ -20,13 +20,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from flask import Response, current_app, has_request_context, stream_with_context, url_for
 from sqlalchemy import Row, Select, func, select, tuple_
 from sqlalchemy.orm import aliased
 from wtforms import FileField, MultipleFileField, SelectFieldBase, SelectMultipleField
 
+from webapp import notifications
 from webapp.cases import QueueFilter, QueueOrder, decode_position, encode_position
 from webapp.catalogue import SKIPPED_FIELDS, Answers
 from webapp.extensions import db
@@ -326,8 +326,7 @@ def photo_url_builder() -> Callable[[str, str], str]:
         return lambda reference, stored_id: url_for(
             "staff.photo", reference=reference, stored_id=stored_id, _external=True
         )
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    adapter = notifications.base_url_adapter()
     return lambda reference, stored_id: adapter.build(
         "staff.photo", {"reference": reference, "stored_id": stored_id}, force_external=True
     )

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp import notifications, routing
+from webapp import notifications, routing, service_levels
 from webapp.catalogue import Answers
 from webapp.extensions import db
 from webapp.models import (
@@ -230,10 +230,11 @@ def transition(
     # Closed: its retention period runs from now (from when it was first closed, if it moves between two closed
     # statuses); reopened: it has none until it is closed again.
     closed_at = (submission.closed_at or now) if to in CLOSED_STATUSES else None
+    taken = service_levels.taken(submission, closed_at)
     moved = db.session.execute(
         update(Submission)
         .where(Submission.id == submission.id, Submission.status == current, Submission.anonymised_at.is_(None))
-        .values(status=to, updated_at=now, closed_at=closed_at)
+        .values(status=to, updated_at=now, closed_at=closed_at, working_days_taken=taken)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
@@ -244,6 +245,7 @@ def transition(
     set_committed_value(submission, "status", to.value)
     set_committed_value(submission, "updated_at", now)
     set_committed_value(submission, "closed_at", closed_at)
+    set_committed_value(submission, "working_days_taken", taken)
     event = _event(
         submission,
         kind,
@@ -269,6 +271,7 @@ def _received(submission: Submission, actor: Actor, previous: Status | None) -> 
     """The submission reaches its queue, by the routing rules, and the resident is told."""
     decision = routing.route(submission.service_slug, submission.category, submission.area)
     submission.queue, submission.routing_rule = decision.queue, decision.rule
+    service_levels.start_clock(submission, utcnow())
     data = {"queue": decision.queue_slug, "rule": decision.rule_name}
     if previous is None:
         _event(submission, "submitted", actor, decision.reason, **data)

@@ -222,6 +222,34 @@ class RoutingRule(db.Model):
     queue: Mapped[Queue] = relationship()
 
 
+class ServiceLevel(db.Model):
+    """A target time to resolve, in working days, for a service's submissions, or for one category of them (None:
+    any category that has no target of its own). Data beside the routing rules (webapp/data/routing.json), held in
+    memory with them (webapp.routing) and under their version; a submission takes its target when it reaches its
+    queue (webapp.service_levels), so a target changed later does not move the due dates already given."""
+
+    __tablename__ = "service_level"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_slug: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+    working_days: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("working_days > 0", name="working_days_positive"),)
+
+
+class OverdueDigest(db.Model):
+    """The daily email of a team leader's overdue cases, once it was queued for a day: one a person a day, however
+    often the job runs."""
+
+    __tablename__ = "overdue_digest"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class QueueCountChange(db.Model):
     """How many submissions each queue holds in each status, kept as the database changes them: triggers on
     submission (migration 0014) add a row of +1 or -1 (on PostgreSQL, one row a statement per queue and status) for
@@ -304,6 +332,13 @@ class Submission(db.Model):
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queue.id"))
     routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
     classification: Mapped[str] = mapped_column(String(32))
+    # Its service level (webapp.service_levels): when it first reached a queue (routed, or its payment came in); the
+    # working days its service gave it then and the day they run out (None: no target); and, once resolved or
+    # closed, the working days it took (None again if it is reopened).
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    target_days: Mapped[int | None] = mapped_column(Integer)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    working_days_taken: Mapped[int | None] = mapped_column(Integer)
     # When it was closed (CLOSED_STATUSES); None while it is open. Its service's retention period runs from here
     # (webapp.retention); reopening it clears this.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -360,6 +395,10 @@ class Submission(db.Model):
         Index("ix_submission_queue_category_created", "queue_id", "category", "created_at", "id"),
         # Filtered by status and category: the count reads the index alone, the page comes in order from it.
         Index("ix_submission_queue_status_category_created", "queue_id", "status", "category", "created_at", "id"),
+        # Overdue cases: open, due before today.
+        Index("ix_submission_queue_status_due", "queue_id", "status", "due_on"),
+        # The dashboard's figures for a range of weeks, from the index alone.
+        Index("ix_submission_received_figures", "received_at", "queue_id", "service_slug", "channel"),
         # Incremental exports: what changed in a queue since a cursor of (updated_at, id).
         Index("ix_submission_queue_updated", "queue_id", "updated_at", "id"),
         # Possible-duplicate look-ups: same service and category, recent.

@@ -22,13 +22,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from string import Template
-from typing import Protocol
-from urllib.parse import urlencode
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, has_request_context, url_for
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import or_, select, update
+from werkzeug.routing import MapAdapter
 
 from webapp.extensions import db
 from webapp.models import Notification, Submission, utcnow
@@ -147,6 +148,19 @@ TEMPLATES = {
             "Use this link to pay $amount for $description:\n$pay_url\n\n"
             "The link works until $expires. After that, contact us for a new one.\n\n"
             "Reference: $reference\n\n"
+            "$council"
+        ),
+    ),
+    # To a team leader, each working morning: their queues' open cases past their due dates
+    # (webapp.service_levels.send_overdue_digests). A list of references and what each is about, never what anyone
+    # wrote; for an OFFICIAL-SENSITIVE case, its service alone.
+    "overdue-cases": EmailTemplate(
+        subject="$count_text overdue in your queues",
+        body=(
+            "$greeting\n\n"
+            "These cases in your queues have passed their due dates, longest overdue first:\n\n"
+            "$cases\n\n"
+            "See them on the queue pages:\n$queue_links\n\n"
             "$council"
         ),
     ),
@@ -282,6 +296,19 @@ def progress_url(reference: str | None = None) -> str:
     if has_request_context():
         return url_for("public.check_progress", _external=True) + query
     return current_app.config["BASE_URL"].rstrip("/") + "/check-progress" + query
+
+
+def base_url_adapter() -> MapAdapter:
+    """Builds the site's full addresses from BASE_URL, for a message made outside a request (a scheduled job)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    return current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """A page's full address: from the request's in a request, else from BASE_URL."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    return base_url_adapter().build(endpoint, values, force_external=True)
 
 
 def progress_link(channel: str, reference: str) -> str:

@@ -1,9 +1,11 @@
 """Which queue a submission goes to. Rules are data (the routing_rule table, seeded from
-webapp/data/routing.json); the most specific matching rule wins; no match goes to Triage.
+webapp/data/routing.json); the most specific matching rule wins; no match goes to Triage. The service levels (each
+service's and category's target time to resolve, the service_level table) are data beside them, seeded from the same
+file and held with them.
 
 Each process holds the active rules in memory, by the exact (service, category, area) each names, and compiles
-them again when the database's routing version moves: triggers raise it whenever a rule or a queue changes, from
-whichever process (migration 0012). A decision is eight dictionary look-ups."""
+them again when the database's routing version moves: triggers raise it whenever a rule, a queue or a service level
+changes, from whichever process (migrations 0012 and 0018). A decision is eight dictionary look-ups."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.geo import area_key
-from webapp.models import Queue, RoutingRule, RoutingVersion
+from webapp.models import Queue, RoutingRule, RoutingVersion, ServiceLevel
 
 SEED_FILE = Path(__file__).parent / "data" / "routing.json"
 TRIAGE = "triage"
@@ -67,6 +69,13 @@ class Rules:
     version: int | None
     by_key: dict[tuple[str | None, str | None, str | None], CompiledRule]
     triage: tuple[int, str] | None  # the Triage queue's id and slug, if it exists
+    # Target times to resolve, in working days, by (service, category); (service, None) is the service's own.
+    targets: dict[tuple[str, str | None], int]
+
+    def target_days(self, service_slug: str, category: str | None) -> int | None:
+        """The working days a submission of this service and category has to be resolved in, if it has a target."""
+        days = self.targets.get((service_slug, category)) if category is not None else None
+        return days if days is not None else self.targets.get((service_slug, None))
 
     def decide(self, service_slug: str, category: str | None, area: str | None) -> CompiledRule | None:
         keys = itertools.product((service_slug, None), (category, None), (area, None))
@@ -91,7 +100,10 @@ def _compile(version: int | None) -> Rules:
         key = (rule.service_slug, rule.category, rule.area)
         by_key.setdefault(key, CompiledRule(rule.id, rule.name, rule.queue_id, queue_slug, specificity(rule)))
     triage = db.session.execute(select(Queue.id, Queue.slug).where(Queue.slug == TRIAGE)).first()
-    return Rules(version, by_key, tuple(triage) if triage else None)
+    targets: dict[tuple[str, str | None], int] = {}
+    for level in db.session.scalars(select(ServiceLevel).order_by(ServiceLevel.id)):
+        targets.setdefault((level.service_slug, level.category), level.working_days)
+    return Rules(version, by_key, tuple(triage) if triage else None, targets)
 
 
 def rules() -> Rules:
@@ -134,8 +146,9 @@ def triage_queue() -> Queue:
     return queue
 
 
-def load_seed(path: Path = SEED_FILE) -> tuple[int, int]:
-    """Create or update the queues and rules in the seed file (by slug and by name). Returns the counts."""
+def load_seed(path: Path = SEED_FILE) -> tuple[int, int, int]:
+    """Create or update the queues, rules and service levels in the seed file (by slug, by name, and by service and
+    category). Returns the counts."""
     data = json.loads(path.read_text())
     if db.session.get(RoutingVersion, 1) is None:  # a database emptied table by table (the tests) has lost it
         db.session.add(RoutingVersion(id=1, version=1))
@@ -155,5 +168,12 @@ def load_seed(path: Path = SEED_FILE) -> tuple[int, int]:
         rule.queue = queues[item["queue"]]
         rule.active = item.get("active", True)
         db.session.add(rule)
+    levels = {(level.service_slug, level.category): level for level in db.session.scalars(select(ServiceLevel))}
+    for item in data.get("service_levels", []):
+        key = (item["service"], item.get("category"))
+        level = levels.get(key) or ServiceLevel(service_slug=key[0], category=key[1])
+        level.working_days = item["working_days"]
+        db.session.add(level)
+        levels[key] = level
     db.session.flush()
-    return len(data["queues"]), len(data["rules"])
+    return len(data["queues"]), len(data["rules"]), len(data.get("service_levels", []))

@@ -14,8 +14,9 @@ The tasks:
   while it held it, a queue emptied, Redis down at the moment of the commit), so it is queued again. The row is the
   record, and a message is claimed before it is sent, so a second task for it is harmless: no message is lost or
   sent twice.
-- ``settle_payments`` every minute, ``send_reminders`` every hour, ``apply_retention`` every night and
-  ``reconcile_payments`` every morning, each on a schedule of its own in cron's five fields (``SCHEDULE_*``, UTC).
+- ``settle_payments`` every minute, ``send_reminders`` every hour, ``apply_retention`` every night,
+  ``reconcile_payments`` every morning and ``send_overdue_digests`` every weekday morning, each on a schedule of its
+  own in cron's five fields (``SCHEDULE_*``, UTC).
 
 Each periodic task is safe to run twice (each does its work with conditional writes), but run the schedule on one
 worker only (``flask worker --no-periodic`` on the others), as docs/deploying.md says.
@@ -54,6 +55,7 @@ SCHEDULES = {
     "SCHEDULE_REMINDERS": "0 * * * *",
     "SCHEDULE_RETENTION": "30 2 * * *",
     "SCHEDULE_RECONCILIATION": "0 6 * * *",
+    "SCHEDULE_OVERDUE_DIGEST": "0 7 * * 1-5",
 }
 
 
@@ -214,6 +216,15 @@ def reconcile_payments() -> int:
     run = reconcile(charges.today() - timedelta(days=1))
     db.session.commit()
     return len(run.mismatches)
+
+
+@huey.periodic_task(on("SCHEDULE_OVERDUE_DIGEST"), retries=3, retry_delay=600, retry_backoff=2)
+@in_app
+def send_overdue_digests() -> int:
+    """Each team leader's overdue cases, by email, once a day (webapp.service_levels.send_overdue_digests commits)."""
+    from webapp import service_levels
+
+    return service_levels.send_overdue_digests()
 
 
 def run_queued() -> int:

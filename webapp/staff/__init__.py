@@ -7,10 +7,14 @@ from datetime import datetime, timedelta
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
+from webapp import service_levels
 from webapp.models import utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 LAST_SEEN = "staff_last_seen"
+# How a case stands against its service level, on the queue and case pages.
+bp.add_app_template_global(service_levels.standing, "due_standing")
+bp.add_app_template_global(service_levels.summary, "service_level_summary")
 
 
 @bp.before_request

@@ -25,6 +25,7 @@ from webapp.charges import today
 from webapp.geo import normalise_postcode
 from webapp.models import QUEUE_STATUSES, Status
 from webapp.money import parse_pounds
+from webapp.service_levels import DUE_FILTERS
 from webapp.widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -278,6 +279,13 @@ class QueueFilterForm(FlaskForm):
     status = SelectMultipleField("Status", widget=GovCheckboxesInput(), validators=[Optional()])
     category = SelectField("Category", widget=GovSelect(), validators=[Optional()])
     assignee = SelectField("Assigned to", widget=GovSelect(), validators=[Optional()])
+    # An unknown value (an old or edited link) filters nothing rather than failing.
+    due = SelectField(
+        "Due",
+        widget=GovSelect(),
+        choices=[SelectChoice("", "Any time")] + [SelectChoice(key, label) for key, label in DUE_FILTERS.items()],
+        validate_choice=False,
+    )
     received_from = RealDateField("Received from", description="For example, 27 3 2026")
     received_to = RealDateField("Received to", description="For example, 27 3 2026")
     # An unknown value (an old or edited link) sorts oldest first rather than failing.

@@ -77,6 +77,7 @@ def queue_filters(queue: Queue) -> tuple[QueueFilterForm, cases.QueueFilter, cas
         received_from=form.received_from.data if valid else None,
         received_to=form.received_to.data if valid else None,
         assignee=form.assignee.data or None,
+        due=form.due.data or None,
         official_only=not cases.is_member(current_user, queue),  # sealed cases: for their own team only
     )
     return form, filters, cases.order_called(form.sort.data)
