@@ -114,6 +114,13 @@ MATRIX = [
         "POST",
         [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED],
     ),
+    # The dashboard: team leaders (their queues' figures) and administrators (every queue's).
+    ("/staff/dashboard", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN]),
+    (
+        "/staff/dashboard/channels.csv",
+        "GET",
+        [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN],
+    ),
     # The audit trail: the data protection officer and administrators.
     ("/staff/audit", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED]),
     ("/staff/audit.csv", "GET", [SIGN_IN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, ALLOWED]),

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from webapp import (
     api,
     audit,
+    demo_history,
     journeys,
     notifications,
     retention,
@@ -292,10 +293,13 @@ def seed_everything(demo: bool) -> None:
     queues, rules, levels = routing.load_seed()
     click.echo(f"Loaded {queues} queues, {rules} routing rules and {levels} service levels.")
     if demo:
-        seed_demo_submissions()
+        fresh = seed_demo_submissions()
         seed_demo_staff()
         seed_demo_charges()
         seed_demo_addresses()
+        if fresh:  # after the demo charges, which are made only where there are none
+            made = demo_history.seed()
+            click.echo(f"Demo history for the dashboard: {made} made-up submissions over the last 12 weeks.")
     db.session.flush()
     if clocks := service_levels.fill_clocks():
         click.echo(f"Gave service levels to {plural(clocks, 'submission')}.")

@@ -114,6 +114,14 @@ class Config:
     TWO_FACTOR = _env("TWO_FACTOR", "on") != "off"
     # Staff are signed out after this long without using the site.
     STAFF_IDLE_MINUTES = int(_env("STAFF_IDLE_MINUTES", "30"))
+    # The dashboard's estimate of what each contact costs the council, by channel, in pence: SOCITM's average costs
+    # of a council contact (face to face £8.62, phone £2.83, online £0.15), the figures behind the Government Digital
+    # Strategy's "20 times cheaper than phone, 50 times cheaper than face to face". A report sent over Open311 was
+    # made online, on another site (FixMyStreet), so it costs as much as one made here. Set your own.
+    CHANNEL_COST_ONLINE = int(_env("CHANNEL_COST_ONLINE", "15"))
+    CHANNEL_COST_PHONE = int(_env("CHANNEL_COST_PHONE", "283"))
+    CHANNEL_COST_FACE_TO_FACE = int(_env("CHANNEL_COST_FACE_TO_FACE", "862"))
+    CHANNEL_COST_OPEN311 = int(_env("CHANNEL_COST_OPEN311", "15"))
     # Find a caller shows at most this many of a caller's submissions, the most recent.
     CALLER_SEARCH_LIMIT = int(_env("CALLER_SEARCH_LIMIT", "50"))
 

@@ -39,6 +39,7 @@ from webapp.staff import (  # noqa: E402,F401  (registers the routes)
     audit_trail,
     callers,
     collections,
+    dashboard,
     feedback,
     payments,
     sealed,

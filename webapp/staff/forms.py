@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from webapp import phones
+from webapp import dashboard, phones
 from webapp.cases import DEFAULT_ORDER, ORDERS
 from webapp.charges import today
 from webapp.geo import normalise_postcode
@@ -529,3 +529,56 @@ class CallerRangForm(FlaskForm):
         "Enter a note about the call",
         "Why they rang and what you told them. Staff see it in the case’s history; the caller does not.",
     )
+
+
+class DashboardFilterForm(FlaskForm):
+    """The dashboard's filters, from the query string (GET), so no CSRF token: a view can be bookmarked and shared.
+    An unknown service, queue or channel (an old or edited link) is an error, not a silently wider view."""
+
+    class Meta:
+        csrf = False
+
+    service = SelectField("Service", widget=GovSelect(), validators=[Optional()], validate_choice=False)
+    queue = SelectField("Queue", widget=GovSelect(), validators=[Optional()], validate_choice=False)
+    channel = SelectField("Channel", widget=GovSelect(), validators=[Optional()], validate_choice=False)
+    date_from = RealDateField(
+        "From", description="For example, 14 9 2026. Figures are for whole weeks, Monday to Sunday"
+    )
+    date_to = RealDateField("To", description="For example, 6 12 2026")
+
+    def __init__(self, services, queues, channels, every_queue: bool, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service.choices = [SelectChoice("", "All services")] + [
+            SelectChoice(service.slug, service.title) for service in services
+        ]
+        self.queue.choices = [SelectChoice("", "All queues" if every_queue else "All your queues")] + [
+            SelectChoice(queue.slug, queue.name) for queue in queues
+        ]
+        self.channel.choices = [SelectChoice("", "All channels")] + [
+            SelectChoice(channel.value, channel.label) for channel in channels
+        ]
+
+    def validate_service(self, field: SelectField) -> None:
+        _listed(field, "a service")
+
+    def validate_queue(self, field: SelectField) -> None:
+        _listed(field, "a queue")
+
+    def validate_channel(self, field: SelectField) -> None:
+        _listed(field, "a channel")
+
+    def validate_date_from(self, field: DateField) -> None:
+        not_in_future(field)
+
+    def validate_date_to(self, field: DateField) -> None:
+        not_in_future(field)
+        start = self.date_from.data
+        if field.data and start and field.data < start:
+            raise ValidationError("To must be the same as or after from")
+        if field.data and start and dashboard.weeks_spanned(start, field.data) > dashboard.MAX_WEEKS:
+            raise ValidationError(f"To must be within {dashboard.MAX_WEEKS} weeks of from")
+
+
+def _listed(field: SelectField, what: str) -> None:
+    if field.data and field.data not in {choice.value for choice in field.choices}:
+        raise ValidationError(f"Select {what} from the list")
