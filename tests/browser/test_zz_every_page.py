@@ -46,6 +46,7 @@ NOT_PAGES = {
     "staff.export": "a CSV or JSON Lines file",
     "staff.payments_ledger": "a CSV file",
     "staff.audit_csv": "a CSV file, the audit trail",
+    "staff.dashboard_csv": "a CSV file, one of the dashboard's figures",
     "staff.collections_csv": "a CSV file, the crews' list",
     "public.begin": "a redirect to a journey's first page",
     "assisted.begin": "a redirect to a journey's first page",
