@@ -213,45 +213,47 @@ def explain(app: Flask, scope: Scope, figure: str, today: date) -> list[str]:
             event.remove(engine, "before_cursor_execute", listener)
     lines = []
     wanted = re.compile(r"FROM (submission|payment|refund)\b")
+    statements = [s for s in seen if s[0].lstrip().startswith("SELECT") and wanted.search(s[0])]
     with engine.connect() as conn:
-        for statement, parameters in (s for s in seen if s[0].lstrip().startswith("SELECT") and wanted.search(s[0])):
+        for number, (statement, parameters) in enumerate(statements, 1):
             raw = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters).scalar()
             plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
             top = plan["Plan"]
+            which = f" (query {number} of {len(statements)})" if len(statements) > 1 else ""
             lines.append(
-                f"  {figure}, {scope.name}: {plan['Execution Time']:.1f} ms (planning {plan['Planning Time']:.1f}),"
+                f"  {figure}{which}, {scope.name}: {plan['Execution Time']:.1f} ms"
+                f" (planning {plan['Planning Time']:.1f}),"
                 f" shared buffers hit {top.get('Shared Hit Blocks', 0):,} read {top.get('Shared Read Blocks', 0):,}"
             )
             lines += ["    " + line for line in render(top)]
     return lines
 
 
+# What a plan node shows after its type, where and rows, when it has it: (JSON key, words).
+WHERE = (("Index Name", "using {}"), ("Relation Name", "on {}"))
+SHOWN = (
+    ("Heap Fetches", "heap fetches={:,}"),
+    ("Rows Removed by Filter", "removed by filter={:,}"),
+    ("Workers Launched", "workers={}"),
+    ("Sort Method", "sort {}"),
+    ("Exact Heap Blocks", "heap blocks={:,}"),
+    ("Lossy Heap Blocks", "lossy heap blocks={:,}"),
+)
+
+
 def describe(node: dict) -> str:
-    words = [node["Node Type"]]
-    if node.get("Strategy") and node["Node Type"] == "Aggregate":
-        words = [f"{node['Strategy']}Aggregate"]
-    if node.get("Index Name"):
-        words.append(f"using {node['Index Name']}")
-    if node.get("Relation Name"):
-        words.append(f"on {node['Relation Name']}")
-    words.append(f"rows={node.get('Actual Rows', 0) * node.get('Actual Loops', 1):,}")
-    if "Heap Fetches" in node:
-        words.append(f"heap fetches={node['Heap Fetches']:,}")
-    if node.get("Rows Removed by Filter"):
-        words.append(f"removed by filter={node['Rows Removed by Filter']:,}")
-    if node.get("Workers Launched"):
-        words.append(f"workers={node['Workers Launched']}")
-    if node.get("Sort Method"):
-        words.append(f"sort {node['Sort Method']}")
-    if node.get("Exact Heap Blocks") or node.get("Lossy Heap Blocks"):
-        words.append(
-            f"heap blocks exact={node.get('Exact Heap Blocks', 0):,} lossy={node.get('Lossy Heap Blocks', 0):,}"
-        )
+    aggregate = node["Node Type"] == "Aggregate" and node.get("Strategy")
+    words = [f"{node['Strategy']}Aggregate" if aggregate else node["Node Type"]]
+    words += [shown.format(node[key]) for key, shown in WHERE if node.get(key)]
+    words.append(f"rows={_rows(node):,}")
+    words += [shown.format(node[key]) for key, shown in SHOWN if node.get(key) or key == "Heap Fetches" and key in node]
     words.append(f"{node.get('Actual Total Time', 0):.1f} ms")
-    for key in ("Index Cond", "Filter"):
-        if node.get(key):
-            words.append(f"{key.lower()}: {short(node[key])}")
+    words += [f"{key.lower()}: {short(node[key])}" for key in ("Index Cond", "Filter") if node.get(key)]
     return " ".join(words)
+
+
+def _rows(node: dict) -> int:
+    return node.get("Actual Rows", 0) * node.get("Actual Loops", 1)
 
 
 def short(condition: str, most: int = 110) -> str:
@@ -264,32 +266,26 @@ def shape(node: dict) -> tuple:
 
 
 def render(node: dict, depth: int = 0) -> list[str]:
-    """The plan as an indented tree; a run of siblings of the same shape (the oldest open case's probes, one per
-    queue and status) is shown once, with how many there were and their rows and heap fetches summed."""
+    """The plan as an indented tree; siblings of the same shape (the oldest open case's probes, one per queue and
+    status) are shown once, the first of them, with how many there were and their rows and heap fetches summed."""
     lines = ["  " * depth + describe(node)]
-    children = node.get("Plans", [])
-    index = 0
-    while index < len(children):
-        same = index + 1
-        while same < len(children) and shape(children[same]) == shape(children[index]):
-            same += 1
-        if same - index > 2:
-            run = children[index:same]
-            rows = sum(_sum(child, "Actual Rows") for child in run)
-            fetches = sum(_sum(child, "Heap Fetches") for child in run)
-            lines += render(run[0], depth + 1)
+    alike: dict[tuple, list[dict]] = {}
+    for child in node.get("Plans", []):
+        alike.setdefault(shape(child), []).append(child)
+    for run in alike.values():
+        lines += render(run[0], depth + 1)
+        if len(run) > 1:
+            rows, fetches = sum(_sum(c, "Actual Rows") for c in run), sum(_sum(c, "Heap Fetches") for c in run)
+            took = sum(c.get("Actual Total Time", 0) for c in run)
             lines.append(
-                "  " * (depth + 1) + f"... {len(run)} like it in all: {rows:,} rows, {fetches:,} heap fetches together"
+                "  " * (depth + 1) + f"... {len(run)} like it in all, together: {rows:,} rows (all nodes), "
+                f"{fetches:,} heap fetches, {took:.1f} ms"
             )
-        else:
-            for child in children[index:same]:
-                lines += render(child, depth + 1)
-        index = same
     return lines
 
 
 def _sum(node: dict, key: str) -> int:
-    own = node.get(key, 0) * (node.get("Actual Loops", 1) if key == "Actual Rows" else 1)
+    own = _rows(node) if key == "Actual Rows" else node.get(key, 0)
     return own + sum(_sum(child, key) for child in node.get("Plans", []))
 
 
@@ -347,7 +343,8 @@ def main() -> None:
     header = f"date: {time.strftime('%Y-%m-%d %H:%M')}  rows: {args.rows:,} ({made})\n"
     header += (
         f"12 weeks ({weeks[0].monday:%d %b %Y} to {weeks[-1].sunday:%d %b %Y}): {counted['12 wk']:,} received,"
-        f" {closed:,} closed, {paid:,} payments; 53 weeks: {counted['53 wk']:,} received; open now: {counted['open']:,}\n"
+        f" {closed:,} closed, {paid:,} payments; 53 weeks: {counted['53 wk']:,} received;"
+        f" open now: {counted['open']:,}\n"
     )
     header += f"PostgreSQL {version}  cores: {os.cpu_count()}  in-process, {args.repeat} runs after {WARM_UP} warm-up"
     report(header, rows, counted, plans)

@@ -320,3 +320,8 @@ def test_two_workers_running_the_job_at_once_send_one_email(app, db_name):
     assert sent == {"first": 1, "second": 0}
     with app.app_context():
         assert len(digests()) == 1
+
+
+def test_the_bank_holidays_held_reach_the_end_of_next_year():
+    """Due dates are counted up to a few weeks ahead: when this fails, add the next year's from GOV.UK's list."""
+    assert max(working_days.bank_holidays()).year >= working_days.today().year + 1
