@@ -131,6 +131,7 @@ def test_csv_export(app_ctx, full):
         "channel": "online",
         "received_at": "2026-11-19T08:30:00Z",
         "updated_at": "2026-11-20T09:01:00Z",
+        "due_on": "2026-11-26",  # 5 working days after Thursday 19 November
         "street": "Briggate",
         "area": "City Centre",
         "postcode": "LS1 6HD",

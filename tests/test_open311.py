@@ -16,7 +16,7 @@ from tests import fixmystreet_client as fms
 from tests.factories import create_staff, create_submission, load_addresses
 from tests.staff_helpers import sign_in
 from tests.test_exports import export
-from webapp import api, cases
+from webapp import api, cases, service_levels, working_days
 from webapp.extensions import db
 from webapp.models import AuditEvent, CaseEvent, Follower, Notification, Status, Submission, UpdatesBy, utcnow
 from webapp.open311 import reads
@@ -384,6 +384,10 @@ def test_a_request_reads_back_without_the_reporters_details(app_ctx, open311_key
     assert float(found["lat"]) == ON_CARDIGAN_ROAD[0] and float(found["long"]) == ON_CARDIGAN_ROAD[1]
     assert found["requested_datetime"].endswith("+00:00")
     assert set(found) >= {"status_notes", "updated_datetime", "zipcode", "media_url", "service_notice"}
+    # Its service level: a pothole is due 5 working days after it came in, by the end of that UK day.
+    due = submission.due_on
+    assert due == working_days.add(service_levels.uk_date(submission.received_at), 5)
+    assert found["expected_datetime"].startswith(f"{due.isoformat()}T23:59:59")
     body = get(app_ctx, f"requests.{fmt}").get_data(as_text=True)
     for personal in ("ann@example.com", "Other", "01632"):
         assert personal not in body

@@ -68,6 +68,7 @@ ROW_COLUMNS = [
     Submission.channel,
     Submission.created_at,
     Submission.updated_at,
+    Submission.due_on,
     Submission.street,
     Submission.area,
     Submission.postcode,
@@ -99,6 +100,8 @@ COLUMNS: list[tuple[str, Callable[[Row], Value]]] = [
     ("channel", lambda s: s.channel),
     ("received_at", lambda s: _iso(s.created_at)),
     ("updated_at", lambda s: _iso(s.updated_at)),
+    # The day it is due by its service's target, in working days (docs/dashboard.md); empty: no target.
+    ("due_on", lambda s: s.due_on.isoformat() if s.due_on else None),
     ("street", lambda s: s.street),
     ("area", lambda s: s.area),
     ("postcode", lambda s: s.postcode),

@@ -238,6 +238,7 @@ def _base_cells() -> list[ColumnElement]:
         s.channel,
         _iso(s.created_at),
         _iso(s.updated_at),
+        func.to_char(s.due_on, "YYYY-MM-DD"),
         *(_text_cell(column) for column in (s.street, s.area, s.postcode, s.address)),
         cast(s.uprn, Text),
         cast(s.latitude, Text),

@@ -20,6 +20,7 @@ from webapp.open311 import services, statuses
 from webapp.open311.formats import w3c
 from webapp.open311.problems import Problem
 from webapp.submissions import normalise_reference
+from webapp.templating import LONDON
 
 WINDOW = timedelta(days=90)
 LIMIT = 1000
@@ -86,6 +87,7 @@ READ = (
     Submission.description,
     Submission.created_at,
     Submission.updated_at,
+    Submission.due_on,
     Submission.street,
     Submission.area,
     Submission.postcode,
@@ -159,6 +161,13 @@ def find_request(reference: str) -> dict[str, Any]:
     return _described([row], offered)[0]
 
 
+def expected(due_on: date | None) -> str | None:
+    """The end of the UK day a request is due, in W3C form with its offset: ``2026-12-11T23:59:59+00:00``."""
+    if due_on is None:
+        return None
+    return datetime.combine(due_on, time(23, 59, 59), tzinfo=LONDON).isoformat(timespec="seconds")
+
+
 def _described(rows: list[Any], offered: Mapping[str, services.Offered]) -> list[dict[str, Any]]:
     return [
         {
@@ -172,6 +181,8 @@ def _described(rows: list[Any], offered: Mapping[str, services.Offered]) -> list
             "service_notice": "",
             "requested_datetime": w3c(row.created_at),
             "updated_datetime": w3c(row.updated_at),
+            # GeoReport v2: when it can be expected to be fulfilled, from its service level: the end of its due day.
+            "expected_datetime": expected(row.due_on) or "",
             "address": ", ".join(part for part in (row.street, row.area) if part),
             "zipcode": row.postcode or "",
             "lat": row.latitude if row.latitude is not None else "",
