@@ -74,6 +74,7 @@ bench: setup $(VENV)/.dev ## Print the in-process time of every page of the jour
 	@echo "Over a million submissions, each in a PostgreSQL database of its own (created if missing; never 'test'):"
 	@echo "  $(PY) bench/queues.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_queues"
 	@echo "  $(PY) bench/open311.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_open311"
+	@echo "  $(PY) bench/dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_dashboard"
 	@echo "  $(PY) bench/exports.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_queues   (CSV export against psql \\copy, in-process and through gunicorn; needs psql)"
 
 clean: ## Remove the venv, node_modules and built assets

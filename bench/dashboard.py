@@ -335,7 +335,9 @@ def main() -> None:
             text("SELECT count(*) FROM payment WHERE succeeded_at >= :start AND succeeded_at < :end"), span
         )
     client = signed_in_client(app)
+    load = os.getloadavg()[0]
     rows, counted = measure(app, client, args.repeat, today)
+    load = f"load average {load:.1f} before the timings, {os.getloadavg()[0]:.1f} after"
     plans = [
         line for scope in (SCOPES[0], SCOPES[1]) for figure in FIGURES for line in explain(app, scope, figure, today)
     ]
@@ -346,7 +348,8 @@ def main() -> None:
         f" {closed:,} closed, {paid:,} payments; 53 weeks: {counted['53 wk']:,} received;"
         f" open now: {counted['open']:,}\n"
     )
-    header += f"PostgreSQL {version}  cores: {os.cpu_count()}  in-process, {args.repeat} runs after {WARM_UP} warm-up"
+    header += f"PostgreSQL {version}  cores: {os.cpu_count()}  {load}\n"
+    header += f"in-process, {args.repeat} runs after {WARM_UP} warm-up; p95 by nearest rank"
     report(header, rows, counted, plans)
 
 

@@ -362,3 +362,14 @@ def test_the_demo_data_gives_every_part_of_the_dashboard_something_to_show(app, 
     assert all(total.counts[channel] for channel in ("online", "phone", "face-to-face", "open311"))
     assert dashboard.service_levels(view).total.resolved > 100
     assert dashboard.takings(view).total().count > 20 and dashboard.takings(view).total("refunded").count
+
+
+def test_each_row_lands_in_its_own_week_over_a_year(app_ctx):
+    weeks = dashboard.weeks_between(date(2025, 12, 1), date(2026, 11, 30))
+    assert len(weeks) == 53
+    for number, week in enumerate(weeks):
+        for _ in range(number % 3):  # 0, 1 or 2 in each week: at its first and last moments
+            create_submission(created_at=week.start, received_at=week.start)
+        create_submission(created_at=week.end - timedelta(seconds=1), received_at=week.end - timedelta(seconds=1))
+    shift = dashboard.channel_shift(dashboard.Filters(weeks))
+    assert [w.total for w in shift.weeks] == [1 + number % 3 for number in range(53)]

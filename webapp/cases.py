@@ -317,7 +317,16 @@ class QueuePage:
 
 # What a queue page shows of each submission (templates/staff/queue.html), and its assignee's name in the same query:
 # not the answers and the rest of fifty rows, nor a look-up of each row's assignee.
-PAGE_COLUMNS = ("reference", "category", "street", "status", "created_at", "updated_at", "resident_replied_at")
+PAGE_COLUMNS = (
+    "reference",
+    "category",
+    "street",
+    "status",
+    "created_at",
+    "updated_at",
+    "resident_replied_at",
+    "due_on",
+)
 
 
 def queue_page(

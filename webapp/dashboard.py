@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, select, union_all
 
 from webapp import working_days
 from webapp.extensions import db
@@ -113,8 +113,16 @@ class Filters:
         return conditions
 
     def week_of(self, column: Any) -> Any:
-        """The index of the week a time falls in (the rows are already within the range)."""
-        return case(*((column < week.end, index) for index, week in enumerate(self.weeks)), else_=None)
+        """The index of the week a time falls in (the rows are already within the range): CASEs nested as a binary
+        search over the weeks' starts, so a row costs about six comparisons for a year of weeks, not 53."""
+
+        def between(first: int, last: int) -> Any:  # the weeks first to last - 1
+            if last - first == 1:
+                return literal(first)
+            middle = (first + last) // 2
+            return case((column < self.weeks[middle].start, between(first, middle)), else_=between(middle, last))
+
+        return between(0, len(self.weeks))
 
     def within(self, column: Any) -> Any:
         return and_(column >= self.start, column < self.end)
@@ -217,13 +225,11 @@ class Resolution:
     within_target: int = 0
     days: dict[int, int] = field(default_factory=dict)  # working days taken: how many cases took that many
 
-    def add(self, count: int, target: int | None, taken: int | None) -> None:
+    def add(self, count: int, within: bool, taken: int | None) -> None:
         self.resolved += count
-        if target is not None and taken is not None:
+        if taken is not None:  # always, for a case received into a queue
             self.with_target += count
-            if taken <= target:
-                self.within_target += count
-        if taken is not None:
+            self.within_target += count if within else 0
             self.days[taken] = self.days.get(taken, 0) + count
 
     @property
@@ -259,39 +265,31 @@ class ServiceLevels:
 
 def service_levels(filters: Filters) -> ServiceLevels:
     """Cases with a target resolved or closed in each week: the share that met it and the median working days taken,
-    by week, and by queue and category over the whole range. A service without targets (a payment) is left out."""
+    by week, and by queue and category over the whole range. A service without targets (a payment) is left out.
+    Two aggregates over the index on closed_at, one by week and one by queue and category, each grouping the cases
+    by whether they met their target and the working days they took: fewer groups than one query of both."""
+    conditions = (
+        filters.within(Submission.closed_at),
+        Submission.status.in_(RESOLVED),
+        Submission.target_days.is_not(None),
+        *filters.submission_conditions(),
+    )
+    met = case((Submission.working_days_taken <= Submission.target_days, True), else_=False)
+    taken = Submission.working_days_taken
     week = filters.week_of(Submission.closed_at)
-    rows = db.session.execute(
-        select(
-            week,
-            Submission.queue_id,
-            Submission.service_slug,
-            Submission.category,
-            Submission.target_days,
-            Submission.working_days_taken,
-            func.count(),
-        )
-        .where(
-            filters.within(Submission.closed_at),
-            Submission.status.in_(RESOLVED),
-            Submission.target_days.is_not(None),
-            *filters.submission_conditions(),
-        )
-        .group_by(
-            week,
-            Submission.queue_id,
-            Submission.service_slug,
-            Submission.category,
-            Submission.target_days,
-            Submission.working_days_taken,
-        )
-    ).all()
     by_week = [Resolution() for _ in filters.weeks]
-    by_category: dict[tuple[int, str, str | None], Resolution] = defaultdict(Resolution)
     total = Resolution()
-    for index, queue_id, service_slug, category, target, taken, count in rows:
-        for resolution in (by_week[index], by_category[(queue_id, service_slug, category)], total):
-            resolution.add(count, target, taken)
+    for index, within, days, count in db.session.execute(
+        select(week, met, taken, func.count()).where(*conditions).group_by(week, met, taken)
+    ):
+        for resolution in (by_week[index], total):
+            resolution.add(count, bool(within), days)
+    by_category: dict[tuple[int, str, str | None], Resolution] = defaultdict(Resolution)
+    keys = (Submission.queue_id, Submission.service_slug, Submission.category)
+    for queue_id, service_slug, category, within, days, count in db.session.execute(
+        select(*keys, met, taken, func.count()).where(*conditions).group_by(*keys, met, taken)
+    ):
+        by_category[(queue_id, service_slug, category)].add(count, bool(within), days)
     queues = _queues(key[0] for key in by_category)
     return ServiceLevels(
         list(zip(filters.weeks, by_week, strict=True)),
@@ -425,19 +423,20 @@ class Takings:
 def takings(filters: Filters) -> Takings:
     """Money taken each week by service (payments that succeeded), and refunds that went through."""
     paid_week = filters.week_of(Payment.succeeded_at)
-    payment_conditions = _payment_conditions(filters)
     paid_rows = db.session.execute(
-        select(paid_week, Payment.service_slug, func.count(), func.sum(Payment.amount))
-        .join(Submission, Submission.id == Payment.submission_id)
-        .where(Payment.status == "succeeded", filters.within(Payment.succeeded_at), *payment_conditions)
+        _in_queues(select(paid_week, Payment.service_slug, func.count(), func.sum(Payment.amount)), filters)
+        .where(Payment.status == "succeeded", filters.within(Payment.succeeded_at), *_payment_conditions(filters))
         .group_by(paid_week, Payment.service_slug)
     ).all()
     refund_week = filters.week_of(Refund.created_at)
     refund_rows = db.session.execute(
-        select(refund_week, Payment.service_slug, func.count(), func.sum(Refund.amount))
-        .join(Payment, Payment.id == Refund.payment_id)
-        .join(Submission, Submission.id == Payment.submission_id)
-        .where(Refund.status == "succeeded", filters.within(Refund.created_at), *payment_conditions)
+        _in_queues(
+            select(refund_week, Payment.service_slug, func.count(), func.sum(Refund.amount)).join(
+                Payment, Payment.id == Refund.payment_id
+            ),
+            filters,
+        )
+        .where(Refund.status == "succeeded", filters.within(Refund.created_at), *_payment_conditions(filters))
         .group_by(refund_week, Payment.service_slug)
     ).all()
     paid: list[dict[str, Money]] = [{} for _ in filters.weeks]
@@ -455,6 +454,13 @@ def _payment_conditions(filters: Filters) -> list[Any]:
         conditions.append(Payment.service_slug == filters.service)
     if filters.channel:
         conditions.append(Payment.channel == filters.channel)
-    if filters.queue_ids is not None:
-        conditions.append(Submission.queue_id.in_(filters.queue_ids))
     return conditions
+
+
+def _in_queues(query: Select, filters: Filters) -> Select:
+    """Payments for submissions in the chosen queues: a join only when there is a choice (every queue needs none)."""
+    if filters.queue_ids is None:
+        return query
+    return query.join(Submission, Submission.id == Payment.submission_id).where(
+        Submission.queue_id.in_(filters.queue_ids)
+    )

@@ -341,7 +341,7 @@ class Submission(db.Model):
     working_days_taken: Mapped[int | None] = mapped_column(Integer)
     # When it was closed (CLOSED_STATUSES); None while it is open. Its service's retention period runs from here
     # (webapp.retention); reopening it clears this.
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the retention run (or an erasure) removed its personal data, keeping what statistics need.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -397,8 +397,30 @@ class Submission(db.Model):
         Index("ix_submission_queue_status_category_created", "queue_id", "status", "category", "created_at", "id"),
         # Overdue cases: open, due before today.
         Index("ix_submission_queue_status_due", "queue_id", "status", "due_on"),
-        # The dashboard's figures for a range of weeks, from the index alone.
+        # The dashboard's figures, from the indexes alone on PostgreSQL: what was received in a range of weeks, the
+        # open cases of each queue by age (and its oldest), and what was closed in a range of weeks (the retention
+        # run reads this one too).
         Index("ix_submission_received_figures", "received_at", "queue_id", "service_slug", "channel"),
+        Index(
+            "ix_submission_open_age",
+            "queue_id",
+            "status",
+            "received_at",
+            postgresql_include=["due_on", "service_slug", "channel"],
+        ),
+        Index(
+            "ix_submission_closed_at",
+            "closed_at",
+            postgresql_include=[
+                "status",
+                "queue_id",
+                "service_slug",
+                "category",
+                "channel",
+                "target_days",
+                "working_days_taken",
+            ],
+        ),
         # Incremental exports: what changed in a queue since a cursor of (updated_at, id).
         Index("ix_submission_queue_updated", "queue_id", "updated_at", "id"),
         # Possible-duplicate look-ups: same service and category, recent.

@@ -55,9 +55,8 @@ def _view() -> View:
 class Figures:
     """The dashboard's figures for a view, each worked out when first asked for (a CSV needs only its own)."""
 
-    def __init__(self, view: View) -> None:
-        assert view.filters is not None
-        self.view, self.filters = view, view.filters
+    def __init__(self, filters: dashboard.Filters, queues: list[Queue]) -> None:
+        self.filters, self.queues = filters, queues
 
     @cached_property
     def channels(self) -> dashboard.ChannelShift:
@@ -69,7 +68,7 @@ class Figures:
 
     @cached_property
     def open_work(self) -> list[dashboard.OpenWork]:
-        return dashboard.open_work(self.filters, self.view.queues)
+        return dashboard.open_work(self.filters, self.queues)
 
     @cached_property
     def takings(self) -> dashboard.Takings:
@@ -85,15 +84,15 @@ def _args() -> dict[str, list[str]]:
 @staff_only(*LEADERS)
 def dashboard_page():
     view = _view()
-    figures = Figures(view) if view.filters else None
+    figures = Figures(view.filters, view.queues) if view.filters else None
     return render_template(
         "staff/dashboard/index.html",
         view=view,
         form=view.form if view.form.errors else None,
         figures=figures,
-        charts=charts_for(figures, view) if figures else None,
+        charts=charts_for(figures) if figures else None,
         csv_urls={figure: url_for("staff.dashboard_csv", figure=figure, **_args()) for figure in CSV_FIGURES},
-        services={service.slug: service.title for service in current_app.extensions["catalogue"]},
+        services=_service_titles(),
         costs=dashboard.unit_costs(),
         channels=list(Channel),
         age_bands=[name for name, _ in dashboard.AGE_BANDS],
@@ -207,10 +206,10 @@ def dashboard_csv(figure: str):
     view = _view()
     if view.filters is None:
         return dashboard_page()
-    services = {service.slug: service.title for service in current_app.extensions["catalogue"]}
+    services = _service_titles()
     out = io.StringIO()
     writer = csv.writer(out)
-    for row in CSV_FIGURES[figure](Figures(view), services):
+    for row in CSV_FIGURES[figure](Figures(view.filters, view.queues), services):
         writer.writerow([spreadsheet_safe(value) for value in row])
     weeks = view.filters.weeks
     name = f"dashboard-{figure}-{weeks[0].monday.isoformat()}-to-{weeks[-1].sunday.isoformat()}.csv"
@@ -238,7 +237,7 @@ def _span(weeks: tuple[dashboard.Week, ...]) -> str:
     return f"from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}"
 
 
-def charts_for(figures: Figures, view: View) -> dict[str, charts.Chart]:
+def charts_for(figures: Figures) -> dict[str, charts.Chart]:
     weeks = figures.filters.weeks
     labels = [week.label for week in weeks]
     span = _span(weeks)
@@ -249,6 +248,7 @@ def charts_for(figures: Figures, view: View) -> dict[str, charts.Chart]:
     work = figures.open_work
     takings = figures.takings
     table_below = "The table below the chart gives the figures."
+    titles = _service_titles()
     return {
         "channels": charts.columns(
             labels,
@@ -294,7 +294,7 @@ def charts_for(figures: Figures, view: View) -> dict[str, charts.Chart]:
             labels,
             [
                 charts.Series(
-                    _service_title(slug),
+                    titles.get(slug, slug),
                     [takings.paid[index].get(slug, dashboard.Money()).amount for index in range(len(weeks))],
                     SERVICE_COLOURS[number % len(SERVICE_COLOURS)],
                 )
@@ -308,6 +308,5 @@ def charts_for(figures: Figures, view: View) -> dict[str, charts.Chart]:
     }
 
 
-def _service_title(slug: str) -> str:
-    service = current_app.extensions["catalogue"].get(slug)
-    return service.title if service else slug
+def _service_titles() -> dict[str, str]:
+    return {service.slug: service.title for service in current_app.extensions["catalogue"]}
