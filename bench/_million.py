@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 import time
 
 from sqlalchemy import create_engine, make_url, text
@@ -150,3 +152,23 @@ def fill(session, n: int, caseworker_email: str) -> float | None:
     seconds = time.perf_counter() - started
     print(f"created {n:,} submissions, {paid:,} payments and {refunded:,} refunds in {seconds:.1f} s (and VACUUM)")
     return seconds
+
+
+def arguments(description: str, repeat: int) -> argparse.ArgumentParser:
+    """The options every bench over a million submissions takes; a bench adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database-url", required=True, help="a PostgreSQL database of its own; created if missing")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="submissions to create (default 1,000,000)")
+    parser.add_argument("--repeat", type=int, default=repeat, help=f"timed runs per measure (default {repeat})")
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database and its rows")
+    return parser
+
+
+def signed_in_client(app, email: str, password: str):
+    """A test client of ``app`` signed in at /staff (the bench's TestingConfig has two-factor sign-in off)."""
+    client = app.test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/staff").get_data(as_text=True))
+    response = client.post("/staff", data={"email": email, "password": password, "csrf_token": token and token[1]})
+    if response.status_code != 302:
+        raise SystemExit(f"signing in as {email} failed: {response.status_code}")
+    return client

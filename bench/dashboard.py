@@ -13,7 +13,6 @@ figure's queries at 12 weeks, summarised: plan nodes, indexes, heap fetches."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -150,15 +149,6 @@ def time_get(client, url: str, repeat: int) -> tuple[tuple[float, float, float] 
         if response.status_code != 200:
             return None, f"FAILED: status {response.status_code}"
     return stats(samples), f"{response.mimetype}, {len(body) / 1024:.0f} KiB"
-
-
-def signed_in_client(app: Flask):
-    client = app.test_client()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/staff").get_data(as_text=True))
-    response = client.post("/staff", data={"email": ADMIN, "password": PASSWORD, "csrf_token": token and token[1]})
-    if response.status_code != 302:
-        raise SystemExit(f"signing in as {ADMIN} failed: {response.status_code}")
-    return client
 
 
 def date_query(weeks: tuple[dashboard.Week, ...], today: date) -> str:
@@ -314,11 +304,7 @@ def report(meta: str, rows: list[tuple], counted: dict[str, int], plans: list[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True, help="a PostgreSQL database of its own; created if missing")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="submissions to create (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=10, help="timed runs per measure, after 3 warm-up (default 10)")
-    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database and its rows")
+    parser = _million.arguments(__doc__.splitlines()[0], repeat=10)
     args = parser.parse_args()
     url = _million.check_url(args.database_url)
     _million.ensure_database(url, args.fresh)
@@ -334,7 +320,7 @@ def main() -> None:
         paid = db.session.scalar(
             text("SELECT count(*) FROM payment WHERE succeeded_at >= :start AND succeeded_at < :end"), span
         )
-    client = signed_in_client(app)
+    client = _million.signed_in_client(app, ADMIN, PASSWORD)
     load = os.getloadavg()[0]
     rows, counted = measure(app, client, args.repeat, today)
     load = f"load average {load:.1f} before the timings, {os.getloadavg()[0]:.1f} after"

@@ -10,7 +10,6 @@ real submission from the bench's API client; the next run deletes them first, so
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -198,11 +197,7 @@ def report(meta: str, rows: list[tuple], plans: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True, help="a PostgreSQL database of its own; created if missing")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="submissions to create (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=20, help="timed runs per measure (default 20)")
-    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database and its rows")
+    parser = _million.arguments(__doc__.splitlines()[0], repeat=20)
     args = parser.parse_args()
     url = _million.check_url(args.database_url)
     _million.ensure_database(url, args.fresh)

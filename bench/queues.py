@@ -87,15 +87,6 @@ def time_get(client, url: str, repeat: int) -> tuple[tuple[float, float, float],
     return stats(samples), len(set(re.findall(r"RP-[0-9A-F]{4}-[0-9A-F]{4}", body)))
 
 
-def signed_in_client(app: Flask):
-    client = app.test_client()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/staff").get_data(as_text=True))
-    response = client.post("/staff", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token and token[1]})
-    if response.status_code != 302:
-        raise SystemExit(f"signing in as {EMAIL} failed: {response.status_code}")
-    return client
-
-
 def measure(app: Flask, client, repeat: int, cursor: cases.Cursor, deep: int) -> list[tuple]:
     figures = lambda queue, user: cases.queue_figures(list(db.session.scalars(select(Queue))))
     rows = [("queue figures, all 8 queues", "queue_figures", time_call(app, repeat, figures), "")]
@@ -189,12 +180,8 @@ def report(meta: str, rows: list[tuple], plans: list[str], exported: list[dict] 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True, help="a PostgreSQL database of its own; created if missing")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="submissions to create (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=20, help="timed runs per measure (default 20)")
+    parser = _million.arguments(__doc__.splitlines()[0], repeat=20)
     parser.add_argument("--deep", type=int, default=500_000, help="the deep page starts after this row (500,000)")
-    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database and its rows")
     parser.add_argument("--exports", default="csv,jsonl", help="which full exports to time: csv,jsonl,csv+tracemalloc")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -210,7 +197,7 @@ def main() -> None:
         deep = min(args.deep, highways - 1)
         row = db.session.execute(text(sql + " ORDER BY created_at, id OFFSET :k LIMIT 1"), {"k": deep - 1}).one()
     cursor = cases.Cursor(*row)  # the (created_at, id) of row `deep`: the deep page shows the rows after it
-    client = signed_in_client(app)
+    client = _million.signed_in_client(app, EMAIL, PASSWORD)
     rows = measure(app, client, args.repeat, cursor, deep)
     plans = [line for q in ("", f"?after={cursor.encode()}", FILTER_QUERY) for line in explain(app, client, q)]
     formats = tuple(fmt for fmt in args.exports.split(",") if fmt)

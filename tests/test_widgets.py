@@ -17,7 +17,7 @@ import forms
 import webapp
 from tests.conftest import make_config
 from webapp import create_app, widgets
-from webapp.models import PaymentMethod, Status
+from webapp.models import Channel, PaymentMethod, Status
 
 
 def site_forms() -> list[type[FlaskForm]]:
@@ -50,6 +50,7 @@ ARGUMENTS = {
     "AuditFilterForm": ([Thing(id=7, name="Sam Officer", email="sam@example.gov.uk")], ["case.view", "dpo.search"]),
     "PaymentsFilterForm": ([SERVICE], list(Status)),
     "UpdateForm": (Status.RECEIVED, (Status.IN_PROGRESS, Status.RESOLVED)),
+    "DashboardFilterForm": ([SERVICE], [Thing(slug="highways", name="Highways")], list(Channel), False),
 }
 
 

@@ -1,14 +1,18 @@
 """Twelve weeks of made-up history for the demo (``flask seed`` on an empty database), so the dashboard and the
 queues have something to show: road reports by every channel, more of them online as the weeks go on, each resolved
 in some working days (some over their targets, the latest still open), and parking fines paid online and over the
-phone, a few refunded. The same every time (a seeded random generator), and nothing in it is about a real person:
-the reports are anonymous, the fines' vehicles made up."""
+phone, a few refunded. The same on any day (a seeded random generator), and nothing in it is about a real person:
+the reports are anonymous, the fines' vehicles made up. Which services, and the shapes of their answers, are data
+(webapp/data/demo-history.json), like the demo reports, so the engine names no service."""
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
 from flask import current_app
 
@@ -30,43 +34,31 @@ from webapp.models import (
 from webapp.templating import LONDON
 
 WEEKS = 12
-PLACES = [
-    ("Briggate", "City Centre"),
-    ("Boar Lane", "City Centre"),
-    ("Kirkstall Road", "Burley"),
-    ("Roundhay Road", "Harehills"),
-    ("Otley Road", "Headingley"),
-    ("York Road", "Killingbeck"),
-    ("Dewsbury Road", "Beeston"),
-    ("Harrogate Road", "Chapel Allerton"),
-    ("Scott Hall Road", "Chapeltown"),
-    ("Selby Road", "Halton"),
-]
-# Category, its share of the reports, and what a reporter might say.
-CATEGORIES = [
-    ("pothole", 0.45, "A pothole about {size} cm across in the {where}."),
-    ("street-light", 0.2, "The street light {where} has been out for {days} nights."),
-    ("damaged-pavement", 0.15, "Broken paving slabs {where}: a trip hazard."),
-    ("blocked-drain", 0.1, "The drain {where} is blocked and the road floods when it rains."),
-    ("fly-tipping", 0.1, "Rubbish bags and an old sofa dumped {where}."),
-]
-WHERE = ["outside the shops", "by the bus stop", "near the junction", "opposite the school", "by the park gates"]
+DATA = Path(__file__).parent / "data" / "demo-history.json"
+
+
+def fill(template: Any, values: dict[str, Any]) -> Any:
+    """The answers' shape from the data file, with each {name} in its texts filled in."""
+    if isinstance(template, dict):
+        return {key: fill(value, values) for key, value in template.items()}
+    return template.format(**values) if isinstance(template, str) else template
 
 
 def seed(rng: random.Random | None = None, now: datetime | None = None) -> int:
     """Add the history. How many submissions it made."""
     rng = rng or random.Random(2026)
     now = now or utcnow()
+    data = json.loads(DATA.read_text())
     this_monday = monday_of(working_days.today())
     made = 0
     for week in range(WEEKS):
         monday = this_monday - timedelta(weeks=WEEKS - 1 - week)
         # From 55% online twelve weeks ago to 75% this week: the channel shift the council is after.
         online_share = 0.55 + 0.2 * week / (WEEKS - 1)
-        for _ in range(rng.randint(15, 21)):
-            made += _report(rng, _moment(rng, monday, now), _channel(rng, online_share), now)
-        for _ in range(rng.randint(3, 6)):
-            made += _fine(rng, _moment(rng, monday, now), now)
+        for _ in range(rng.randint(*data["reports"]["each_week"])):
+            made += _report(data, rng, _moment(rng, monday, now), _channel(rng, online_share), now)
+        for _ in range(rng.randint(*data["payments"]["each_week"])):
+            made += _fine(data, rng, _moment(rng, monday, now), now)
     return made
 
 
@@ -83,19 +75,23 @@ def _channel(rng: random.Random, online_share: float) -> Channel:
     return rng.choices([Channel.PHONE, Channel.FACE_TO_FACE, Channel.OPEN311], [0.7, 0.2, 0.1])[0]
 
 
-def _report(rng: random.Random, received: datetime, channel: Channel, now: datetime) -> int:
-    service = current_app.extensions["catalogue"].get("report-a-road-problem")
-    category, _, words = rng.choices(CATEGORIES, [share for _, share, _ in CATEGORIES])[0]
-    street, area = rng.choice(PLACES)
-    answers = {
-        "what-is-the-problem": {"category": category},
-        "where-is-it": {"street": street, "area": area, "latitude": "", "longitude": ""},
-        "describe-it": {
-            "description": words.format(size=rng.randint(15, 80), where=rng.choice(WHERE), days=rng.randint(2, 9))
+def _report(data: dict[str, Any], rng: random.Random, received: datetime, channel: Channel, now: datetime) -> int:
+    kind = data["reports"]
+    service = current_app.extensions["catalogue"].get(kind["service"])
+    chosen = rng.choices(kind["categories"], [category["share"] for category in kind["categories"]])[0]
+    street, area = rng.choice(data["places"])
+    words = {"size": rng.randint(15, 80), "where": rng.choice(kind["where"]), "days": rng.randint(2, 9)}
+    answers = fill(
+        kind["answers"],
+        {
+            "category": chosen["category"],
+            "street": street,
+            "area": area,
+            "description": chosen["description"].format(**words),
         },
-    }
+    )
     record = service.record(Answers(answers))
-    target = routing.rules().target_days(service.slug, category) or 10
+    target = routing.rules().target_days(service.slug, record.category) or 10
     # Most are done within their target; some take longer.
     taken = max(0, round(rng.gauss(target * 0.7, target * 0.5)))
     closed = _closed_at(rng, received, taken)
@@ -109,15 +105,15 @@ def _closed_at(rng: random.Random, received: datetime, taken: int) -> datetime:
     return datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)), tzinfo=LONDON).astimezone(UTC)
 
 
-def _fine(rng: random.Random, paid: datetime, now: datetime) -> int:
+def _fine(data: dict[str, Any], rng: random.Random, paid: datetime, now: datetime) -> int:
     """A parking fine of its own, paid in full online or over the phone: the charge, the submission and the payment;
-    now and then refunded (paid twice, or cancelled on appeal)."""
-    service = current_app.extensions["catalogue"].get("pay-a-parking-fine")
-    amount = rng.choice([3500, 3500, 3500, 7000, 7000, 5000])
+    now and then refunded."""
+    kind = data["payments"]
+    service = current_app.extensions["catalogue"].get(kind["service"])
+    amount = rng.choice(kind["amounts"])
     reference = f"LS3{rng.randint(0, 9_999_999):07d}"
-    registration = (
-        f"{rng.choice('ABCDEFGHJK')}{rng.choice('ABCDEFGHJK')}{rng.randint(10, 75)}{rng.choice('ABCDEFGHJK')}XY"
-    )
+    letters = "ABCDEFGHJK"
+    registration = f"{rng.choice(letters)}{rng.choice(letters)}{rng.randint(10, 75)}{rng.choice(letters)}XY"
     issued = service_levels.uk_date(paid) - timedelta(days=rng.randint(2, 12))
     charge = Charge(
         reference=reference,
@@ -128,12 +124,12 @@ def _fine(rng: random.Random, paid: datetime, now: datetime) -> int:
         status="paid",
         issued_on=issued,
         due_on=issued + timedelta(days=28),
-        details={"location": rng.choice(PLACES)[0]},
+        details={"location": rng.choice(data["places"])[0]},
     )
     db.session.add(charge)
     phone = rng.random() < 0.3
     channel = Channel.PHONE if phone else Channel.ONLINE
-    answers = {"find-your-fine": {"pcn": reference, "registration": registration}}
+    answers = fill(kind["answers"], {"reference": reference, "registration": registration})
     record = service.record(Answers(answers))
     submission = _file(service, record, answers, channel, paid, Status.CLOSED, paid + timedelta(hours=2))
     payment = Payment(
@@ -163,7 +159,7 @@ def _fine(rng: random.Random, paid: datetime, now: datetime) -> int:
                 Refund(
                     payment=payment,
                     amount=amount,
-                    reason="Cancelled on appeal",
+                    reason=kind["refund_reason"],
                     status="succeeded",
                     request_key=secrets.token_hex(16),
                     created_at=refunded,

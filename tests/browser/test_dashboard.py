@@ -74,10 +74,7 @@ def test_the_dashboard_without_javascript(
         admin = create_staff("admin", (), name="Ari Admin").email
     page = no_js_page
     record = recorder("staff-dashboard-no-js-")
-    page.goto("/staff")
-    page.get_by_label("Email address").fill(admin)
-    page.get_by_role("textbox", name="Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as(page, admin)
     page.goto("/staff/dashboard")
     expect_page(page, "Dashboard")
     # The tables open without JavaScript: they are HTML details elements.

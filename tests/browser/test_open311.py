@@ -62,7 +62,7 @@ def sent_over_open311(live_server) -> tuple[str, str]:
 
 
 def check_case(page: Page, reference: str) -> None:
-    page.get_by_role("link", name="Highways").click()
+    page.get_by_role("link", name="Highways", exact=True).click()
     page.get_by_role("link", name=reference).click()
     expect(page).to_have_title(f"{reference} - {COUNCIL}")
     expect(answer(page, "Channel")).to_have_text("Open311, from FixMyStreet")

@@ -44,7 +44,7 @@ def test_a_caseworker_claims_updates_and_resolves_a_report(
 
     expect_page(page, "Your queues")
     record(page, "queues")
-    page.get_by_role("link", name="Highways").click()
+    page.get_by_role("link", name="Highways", exact=True).click()
     expect_page(page, "Highways queue")
     record(page, "queue")
     page.get_by_role("link", name=reference).click()

@@ -69,7 +69,7 @@ def test_the_queue_fits_the_window_and_sorts(js_page: Page, live_server, recorde
     sign_in_as(page, email)
     assert document_width(page) <= 1024
     record(page, "queues")
-    page.get_by_role("link", name="Highways").click()
+    page.get_by_role("link", name="Highways", exact=True).click()
     expect_page(page, "Highways queue")
     expect(page.get_by_text("12 submissions, oldest first.")).to_be_visible()
     expect(page.get_by_role("table").get_by_text("Resident replied")).to_have_count(3)
