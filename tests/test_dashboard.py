@@ -373,3 +373,13 @@ def test_each_row_lands_in_its_own_week_over_a_year(app_ctx):
         create_submission(created_at=week.end - timedelta(seconds=1), received_at=week.end - timedelta(seconds=1))
     shift = dashboard.channel_shift(dashboard.Filters(weeks))
     assert [w.total for w in shift.weeks] == [1 + number % 3 for number in range(53)]
+
+
+def test_a_team_leader_in_no_queue_yet_sees_empty_figures_not_an_error(resident, app_ctx):
+    channel_fixture()
+    sign_in(resident, create_staff("team_leader", ()))
+    page = resident.get(f"/staff/dashboard?{WEEKS}")
+    assert "No submissions reached these queues in these weeks." in page.text
+    assert "You are not a member of any queue" in page.text
+    rows = list(csv.reader(io.StringIO(resident.get(f"/staff/dashboard/open-cases.csv?{WEEKS}").raw.get_data(True))))
+    assert len(rows) == 1  # the header alone

@@ -237,7 +237,7 @@ def _span(weeks: tuple[dashboard.Week, ...]) -> str:
     return f"from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}"
 
 
-def charts_for(figures: Figures) -> dict[str, charts.Chart]:
+def charts_for(figures: Figures) -> dict[str, charts.Chart | None]:
     weeks = figures.filters.weeks
     labels = [week.label for week in weeks]
     span = _span(weeks)
@@ -277,6 +277,7 @@ def charts_for(figures: Figures) -> dict[str, charts.Chart]:
             value_format=charts.percent,
             max_value=100,
         ),
+        # No queues (a team leader not yet in one): nothing to draw.
         "open_work": charts.bars(
             [item.queue.name for item in work],
             [
@@ -289,7 +290,9 @@ def charts_for(figures: Figures) -> dict[str, charts.Chart]:
                 f"{sum(item.total for item in work):,} open cases in {len(work)} queues, "
                 f"{sum(item.bands[-1] for item in work):,} of them waiting more than 4 weeks. {table_below}"
             ),
-        ),
+        )
+        if work
+        else None,
         "takings": charts.columns(
             labels,
             [
