@@ -29,6 +29,7 @@ from webapp.models import (
     Status,
     Submission,
     UpdatesBy,
+    as_utc,
     utcnow,
 )
 
@@ -150,15 +151,10 @@ def oldest_open(queues: Sequence[Queue]) -> dict[int, datetime | None]:
         return found
     values = db.session.execute(select(*(probe for _, probe in probes))).one()
     for (queue_id, _), value in zip(probes, values, strict=True):
-        value = _aware(value)
+        value = as_utc(value)
         if value is not None and (found[queue_id] is None or value < found[queue_id]):
             found[queue_id] = value
     return found
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # Aggregates bypass the column type, so SQLite's naive UTC values come back naive.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @dataclass(frozen=True)
@@ -180,7 +176,7 @@ def team_figures(queues: Sequence[Queue]) -> list[TeamFigures]:
     ).all()
     people = {user.id: user for queue in queues for user in queue.members}
     figures = [
-        TeamFigures(people.get(assignee) if assignee else None, count, _aware(oldest))
+        TeamFigures(people.get(assignee) if assignee else None, count, as_utc(oldest))
         for assignee, count, oldest in rows
     ]
     return sorted(figures, key=lambda figure: (figure.person is None, -figure.open))

@@ -22,7 +22,7 @@ from sqlalchemy import Select, and_, case, func, literal, select, union_all
 
 from webapp import working_days
 from webapp.extensions import db
-from webapp.models import OPEN_STATUSES, Channel, Payment, Queue, Refund, Status, Submission, utcnow
+from webapp.models import OPEN_STATUSES, Channel, Payment, Queue, Refund, Status, Submission, as_utc, utcnow
 from webapp.payments.ledger import day_bounds
 
 DEFAULT_WEEKS = 12
@@ -386,14 +386,10 @@ def _oldest_open(queue_ids: Sequence[int], conditions: list[Any]) -> dict[int, t
     ]
     found: dict[int, tuple[str, datetime]] = {}
     for queue_id, reference, received_at in db.session.execute(union_all(*probes)).all():
-        received_at = _aware(received_at)
+        received_at = as_utc(received_at)
         if queue_id not in found or received_at < found[queue_id][1]:
             found[queue_id] = (reference, received_at)
     return found
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # Payments -------------------------------------------------------------------------------------------------------

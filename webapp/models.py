@@ -34,6 +34,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A time read around the column type (an aggregate, a UNION) as UTCDateTime reads it: SQLite's naive UTC values
+    come back naive, so they are marked UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 class UTCDateTime(db.TypeDecorator):
     """Timezone-aware datetimes on both databases (SQLite stores them naive, in UTC)."""
 
@@ -46,9 +52,7 @@ class UTCDateTime(db.TypeDecorator):
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
+        return as_utc(value)
 
 
 class Status(enum.StrEnum):

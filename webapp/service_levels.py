@@ -29,7 +29,7 @@ from webapp import notifications, routing, working_days
 from webapp.catalogue import OFFICIAL
 from webapp.extensions import db
 from webapp.models import OPEN_STATUSES, OverdueDigest, Queue, Role, StaffUser, Submission
-from webapp.templating import LONDON, plural
+from webapp.templating import LONDON, govuk_date, plural
 
 
 def uk_date(moment: datetime) -> date:
@@ -104,19 +104,18 @@ def summary(submission: Submission, today: date | None = None) -> str:
     """The case page's words for its service level: the target, and the due date or how it was met."""
     if submission.target_days is None:
         return "No target for this service" if submission.received_at else "Not in a queue yet"
-    target = f"{submission.target_days} working day{'s' if submission.target_days != 1 else ''}"
+    target = plural(submission.target_days, "working day")
     days = submission.working_days_taken
     if days is not None:
-        took = f"{days} working day{'s' if days != 1 else ''}"
         met = "within" if days <= submission.target_days else "over"
-        return f"Closed in {took}, {met} its target of {target}"
-    due = f"{submission.due_on.day} {submission.due_on:%B %Y}" if submission.due_on else ""
+        return f"Closed in {plural(days, 'working day')}, {met} its target of {target}"
+    due = govuk_date(submission.due_on)
     if submission.status not in OPEN_STATUSES:
         return f"Target {target}, due {due}"
     today = today or working_days.today()
     late = working_days.between(submission.due_on, today) if submission.due_on else 0
     if late > 0:
-        return f"Due {due}, {late} working day{'s' if late != 1 else ''} ago (target {target})"
+        return f"Due {due}, {plural(late, 'working day')} ago (target {target})"
     return f"Due {due} (target {target})"
 
 
@@ -272,4 +271,4 @@ def _digest_line(case: Submission, today: date) -> str:
     else:
         what = service.title if service else case.service_slug
     late = working_days.between(case.due_on, today)
-    return f"{case.reference}: {what}. Due {case.due_on.day} {case.due_on:%B %Y}, {plural(late, 'working day')} ago"
+    return f"{case.reference}: {what}. Due {govuk_date(case.due_on)}, {plural(late, 'working day')} ago"
