@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tests.factories import create_staff
 from tests.staff_helpers import sign_in
@@ -196,6 +196,19 @@ class Resident:
         if expected is not None:
             assert self.last.status == expected, (url, self.last.status, self.last.errors(), self.last.h1)
         return self.last
+
+
+@pytest.fixture
+def statements(app_ctx) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement run while the test runs, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", listen)
 
 
 @pytest.fixture

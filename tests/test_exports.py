@@ -7,14 +7,13 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_wtf import FlaskForm
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from werkzeug.datastructures import MultiDict
 from wtforms import FileField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -334,19 +333,6 @@ def test_cursor_round_trip_and_ties_on_updated_at(app_ctx):
 
 
 # Streaming in batches ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def statements(app_ctx) -> Iterator[list[tuple[str, Any]]]:
-    """Every SQL statement run, with its parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", listen)
 
 
 def uses_offset(statement: str, parameters: Any) -> bool:

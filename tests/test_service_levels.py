@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.factories import create_care_assessment, create_staff, create_submission
 from tests.journey_helpers import submit, walk
@@ -327,16 +327,11 @@ def test_the_bank_holidays_held_reach_the_end_of_next_year():
     assert max(working_days.bank_holidays()).year >= working_days.today().year + 1
 
 
-def test_the_queue_page_reads_each_cases_due_date_with_the_page_not_row_by_row(worker, app_ctx):
+def test_the_queue_page_reads_each_cases_due_date_with_the_page_not_row_by_row(worker, app_ctx, statements):
     def statements_for_page() -> int:
-        seen: list[str] = []
-        listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            worker.get("/staff/queues/highways")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        statements.clear()
+        worker.get("/staff/queues/highways")
+        return len(statements)
 
     open_case(working_days.today())
     few = statements_for_page()
