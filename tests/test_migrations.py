@@ -132,3 +132,65 @@ def test_each_submission_in_a_queue_was_received_when_it_was_routed_or_else_made
         2: "2026-06-01",
         3: None,
     }
+
+
+def test_the_queue_figures_are_made_again_with_open_work_by_due_date_and_back(tmp_path):
+    """Migration 0019 on data already there: the figures are counted again from the submissions, open ones under
+    their due dates, closed ones under none; the new triggers count a change; and going back to 0018 counts by queue
+    and status alone again."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import make_config
+    from webapp import create_app
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path))
+    figures = "SELECT status, due_on, sum(change) FROM queue_count_change GROUP BY 1, 2 HAVING sum(change) <> 0"
+    with app.app_context():
+        upgrade(revision="0018_service_levels")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO queue (id, slug, name, description) VALUES (1, 'q', 'Q', '')"))
+            for id_, status, due_on in (
+                (1, "received", "2026-12-01"),
+                (2, "received", "2026-12-01"),
+                (3, "in_progress", "2026-12-09"),
+                (4, "resolved", "2026-11-20"),
+                (5, "received", None),
+            ):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO submission (id, reference, service_slug, status, channel, queue_id,"
+                        " classification, answers, description, due_on, created_at, updated_at)"
+                        " VALUES (:id, :ref, 'report-a-road-problem', :status, 'online', 1, 'OFFICIAL', '{}', '',"
+                        " :due_on, '2026-11-16', '2026-11-16')"
+                    ),
+                    {"id": id_, "ref": f"RP-{id_}", "status": status, "due_on": due_on},
+                )
+        upgrade()
+        with db.engine.begin() as connection:
+            made_again = set(connection.execute(sa.text(figures)).all())
+            connection.execute(sa.text("UPDATE submission SET status = 'closed' WHERE id = 1"))
+            after_a_change = set(connection.execute(sa.text(figures)).all())
+        downgrade(revision="0018_service_levels")
+        with db.engine.begin() as connection:
+            back = set(connection.execute(sa.text("SELECT status, sum(change) FROM queue_count_change GROUP BY 1")))
+            connection.execute(sa.text("UPDATE submission SET status = 'closed' WHERE id = 2"))
+            back_after_a_change = set(
+                connection.execute(sa.text("SELECT status, sum(change) FROM queue_count_change GROUP BY 1"))
+            )
+        db.engine.dispose()
+    assert made_again == {
+        ("received", "2026-12-01", 2),
+        ("received", None, 1),
+        ("in_progress", "2026-12-09", 1),
+        ("resolved", None, 1),
+    }
+    assert after_a_change == {
+        ("received", "2026-12-01", 1),
+        ("received", None, 1),
+        ("in_progress", "2026-12-09", 1),
+        ("resolved", None, 1),
+        ("closed", None, 1),
+    }
+    assert back == {("received", 2), ("in_progress", 1), ("resolved", 1), ("closed", 1)}
+    assert back_after_a_change == {("received", 1), ("in_progress", 1), ("resolved", 1), ("closed", 2)}

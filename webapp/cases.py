@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import Select, delete, func, select, text, tuple_, update
 from sqlalchemy.orm import joinedload, load_only
 
-from webapp import audit, lifecycle, notifications, service_levels, submissions
+from webapp import audit, lifecycle, notifications, queue_counts, service_levels, submissions, working_days
 from webapp.catalogue import OFFICIAL
 from webapp.extensions import db
 from webapp.geo import box_around, distance_metres, same_area
@@ -23,7 +23,6 @@ from webapp.models import (
     CaseEvent,
     Follower,
     Queue,
-    QueueCountChange,
     Role,
     StaffUser,
     Status,
@@ -87,50 +86,14 @@ class QueueFigures:
         return sum(self.counts.get(status, 0) for status in OPEN_STATUSES)
 
 
-FOLD_AT = 1_000  # rows of changes to the queue counts, past which reading them folds them into one per queue and status
-
-
 def queue_figures(queues: Sequence[Queue]) -> list[QueueFigures]:
-    """Each queue's submissions by status (a sum over queue_count_change, which triggers on submission keep), its
-    oldest open case, and how many of its open cases are overdue."""
-    ids = [queue.id for queue in queues]
-    counts: dict[int, dict[str, int]] = {queue_id: {} for queue_id in ids}
-    rows = db.session.execute(
-        select(QueueCountChange.queue_id, QueueCountChange.status, func.sum(QueueCountChange.change), func.count())
-        .where(QueueCountChange.queue_id.in_(ids))
-        .group_by(QueueCountChange.queue_id, QueueCountChange.status)
-    ).all()
-    for queue_id, status, count, _ in rows:
-        if count:
-            counts[queue_id][status] = int(count)
-    if sum(changes for *_, changes in rows) > FOLD_AT:
-        fold_queue_counts()
+    """Each queue's submissions by status and how many of its open ones are overdue (webapp.queue_counts: a sum
+    over the rows that triggers on submission keep), and its oldest open case."""
+    counts = queue_counts.read([queue.id for queue in queues], working_days.today())
     oldest = oldest_open(queues)
-    overdue = service_levels.overdue_counts(queues)
-    return [QueueFigures(queue, counts[queue.id], oldest[queue.id], overdue[queue.id]) for queue in queues]
-
-
-def fold_queue_counts() -> None:
-    """Fold the changes to the queue counts into one row per queue and status, in a transaction of its own. The
-    rows are taken by one DELETE ... RETURNING, so what is folded is exactly what is deleted: a change committed by
-    another transaction meanwhile is either taken or left, never lost or counted twice, and two folds at once each
-    fold what they took."""
-    with db.engine.begin() as connection:
-        taken = connection.execute(
-            delete(QueueCountChange).returning(
-                QueueCountChange.queue_id, QueueCountChange.status, QueueCountChange.change
-            )
-        ).all()
-        folded: dict[tuple[int, str], int] = {}
-        for queue_id, status, change in taken:
-            folded[(queue_id, status)] = folded.get((queue_id, status), 0) + change
-        values = [
-            {"queue_id": queue_id, "status": status, "change": change}
-            for (queue_id, status), change in folded.items()
-            if change
-        ]
-        if values:
-            connection.execute(insert(QueueCountChange), values)
+    return [
+        QueueFigures(queue, counts.by_status[queue.id], oldest[queue.id], counts.overdue[queue.id]) for queue in queues
+    ]
 
 
 def oldest_open(queues: Sequence[Queue]) -> dict[int, datetime | None]:

@@ -255,18 +255,21 @@ class OverdueDigest(db.Model):
 
 
 class QueueCountChange(db.Model):
-    """How many submissions each queue holds in each status, kept as the database changes them: triggers on
-    submission (migration 0014) add a row of +1 or -1 (on PostgreSQL, one row a statement per queue and status) for
-    every submission that enters or leaves a queue or a status, so the queue figures are a sum over a few rows
-    instead of a count over the whole table. Rows only ever go in, so concurrent submissions never wait for each
-    other here; webapp.cases.fold_queue_counts folds them into one row per queue and status now and then."""
+    """How many submissions each queue holds in each status, and, for its open ones, by due date, kept as the
+    database changes them: triggers on submission (migrations 0014 and 0019) add a row of +1 or -1 (on PostgreSQL,
+    one row a statement per queue, status and due date) for every submission that enters or leaves a queue or a
+    status, or whose due date changes while it is open. Rows only ever go in, so concurrent submissions never wait
+    for each other here; webapp.queue_counts reads and folds them."""
 
     __tablename__ = "queue_count_change"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     queue_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date | None] = mapped_column(Date)  # an open submission's due date; none for a closed one
     change: Mapped[int] = mapped_column(BigInteger)
+    # Written by a fold (webapp.queue_counts.fold), not by a trigger.
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class RoutingVersion(db.Model):

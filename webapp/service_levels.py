@@ -21,14 +21,14 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from webapp import notifications, routing, working_days
+from webapp import notifications, queue_counts, routing, working_days
 from webapp.catalogue import OFFICIAL
 from webapp.extensions import db
-from webapp.models import OPEN_STATUSES, OverdueDigest, Queue, Role, StaffUser, Submission
+from webapp.models import OPEN_STATUSES, OverdueDigest, Role, StaffUser, Submission
 from webapp.templating import LONDON, govuk_date, plural
 
 
@@ -122,28 +122,6 @@ def summary(submission: Submission, today: date | None = None) -> str:
 # Overdue cases ------------------------------------------------------------------------------------------
 
 
-def overdue_counts(queues: Sequence[Queue], today: date | None = None) -> dict[int, int]:
-    """Each queue's open cases due before today: one index range per queue and open status, on (queue_id, status,
-    due_on), all in one statement."""
-    today = today or working_days.today()
-    probes = [
-        (
-            queue.id,
-            select(func.count())
-            .select_from(Submission)
-            .where(Submission.queue_id == queue.id, Submission.status == status, Submission.due_on < today)
-            .scalar_subquery(),
-        )
-        for queue in queues
-        for status in OPEN_STATUSES
-    ]
-    counts = {queue.id: 0 for queue in queues}
-    if probes:
-        for (queue_id, _), count in zip(probes, db.session.execute(select(*(p for _, p in probes))).one(), strict=True):
-            counts[queue_id] += count or 0
-    return counts
-
-
 def overdue(queue_ids: Sequence[int], today: date | None = None, limit: int | None = None) -> list[Submission]:
     """The open cases of these queues that are past their due date, longest overdue first."""
     today = today or working_days.today()
@@ -227,7 +205,7 @@ def send_overdue_digests(today: date | None = None) -> int:
     ).all()
     sent = 0
     for leader in leaders:
-        counts = overdue_counts(leader.queues, today)
+        counts = queue_counts.read([queue.id for queue in leader.queues], today).overdue
         total = sum(counts.values())
         if not total or not _claim_digest(leader, today, total):
             continue
