@@ -7,6 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from tests.journey_helpers import BASE, submit, url, walk
+from webapp import routing
 from webapp.extensions import db
 from webapp.models import CaseEvent, Notification, Submission
 
@@ -131,6 +132,24 @@ def test_submitting_twice_makes_one_submission(resident, app_ctx):
     assert reference in resident.get(again.headers["Location"]).text
     # Back to check answers after sending shows the confirmation again, not a second chance to send.
     assert resident.get(f"{BASE}/check-answers", expected=302).location.endswith("/confirmation")
+
+
+def test_sending_a_report_reads_only_what_it_needs(resident, app_ctx, statements):
+    """Sending reads the draft, whether similar reports are open, and the rules' version, then writes: it does not
+    ask whether a draft never filed was filed, load the queue or rule the rules in memory named, load the events of
+    a submission made this moment, or look for a payment of one that had no fee."""
+    walk(resident)
+    resident.get(f"{BASE}/check-answers")
+    page = resident.last.csrf()
+    routing.route("report-a-road-problem", "pothole", None)  # the rules, as a running site holds them
+    db.session.commit()
+    statements.clear()
+    assert resident.client.post(f"{BASE}/check-answers", data={"csrf_token": page}).status_code == 302
+    reads = [re.search(r"\bFROM (\w+)", statement)[1] for statement, _ in statements if statement.startswith("SELECT")]
+    assert reads == ["draft", "submission", "routing_version", "submission"]  # the last: the status, after commit
+    submission = db.session.scalar(select(Submission))
+    assert (submission.queue.slug, submission.routing_rule.name) == ("highways", "Potholes to Highways")
+    assert [event.kind for event in submission.events] == ["submitted"]
 
 
 def _token(resident) -> str:

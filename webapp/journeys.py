@@ -219,8 +219,10 @@ def submit(draft: Draft, service: Service, privacy_told: bool = False) -> Submis
     """Turn the draft into a submission, once: a second submit of the same draft returns the first one.
     ``privacy_told``: the agent confirmed they told the caller how the council uses their information."""
     draft_id = draft.id
-    for _ in range(REFERENCE_ATTEMPTS):
-        existing = submissions.get_by_draft(draft_id)
+    for attempt in range(REFERENCE_ATTEMPTS):
+        # A draft filed already says so; one being filed by another request at this moment is found after its
+        # INSERT fails on the unique draft_id, below.
+        existing = submissions.get_by_draft(draft_id) if attempt or draft.submission_id is not None else None
         if existing is not None:
             return existing
         try:

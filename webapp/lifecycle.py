@@ -159,8 +159,9 @@ def _event(submission: Submission, kind: str, actor: Actor, body: str = "", publ
         public=public,
         data=data,
         created_at=utcnow(),
+        submission=submission,  # joins submission.events without loading the events it already has
     )
-    submission.events.append(event)
+    db.session.add(event)
     return event
 
 
@@ -270,7 +271,9 @@ def _nothing(submission: Submission, actor: Actor, previous: Status | None) -> N
 def _received(submission: Submission, actor: Actor, previous: Status | None) -> None:
     """The submission reaches its queue, by the routing rules, and the resident is told."""
     decision = routing.route(submission.service_slug, submission.category, submission.area)
-    submission.queue, submission.routing_rule = decision.queue, decision.rule
+    # By id, from the rules held in memory: the queue and rule rows are read only if something asks for them.
+    submission.queue_id, submission.routing_rule_id = decision.queue_id, decision.rule_id
+    db.session.expire(submission, ["queue", "routing_rule"])
     service_levels.start_clock(submission, utcnow())
     data = {"queue": decision.queue_slug, "rule": decision.rule_name}
     if previous is None:
@@ -280,20 +283,24 @@ def _received(submission: Submission, actor: Actor, previous: Status | None) -> 
     _service_hook(submission, "on_received")
     if submission.updates_by == UpdatesBy.SENDER:
         return
+    # A submission filed this moment has no payment yet (a fee due would have made it wait for one).
+    paid = previous is not None
     if submission.contact_email:
-        _tell_received(submission, "email", submission.contact_email)
+        _tell_received(submission, "email", submission.contact_email, paid)
     elif submission.updates_by == UpdatesBy.SMS and submission.contact_phone:
-        _tell_received(submission, "sms", submission.contact_phone)
+        _tell_received(submission, "sms", submission.contact_phone, paid)
     elif submission.updates_by == UpdatesBy.LETTER and submission.contact_address:
         address = notifications.postal_address(submission.contact_name, submission.contact_address)
-        _tell_received(submission, "letter", address)
+        _tell_received(submission, "letter", address, paid)
 
 
-def _tell_received(submission: Submission, channel: str, to: str) -> None:
+def _tell_received(submission: Submission, channel: str, to: str, may_be_paid: bool) -> None:
     """The "received" message (the receipt, for a paid submission), by email, text message or letter."""
     service = current_app.extensions["catalogue"].get(submission.service_slug)
-    paid = db.session.scalar(
-        select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded")
+    paid = (
+        db.session.scalar(select(Payment).where(Payment.submission_id == submission.id, Payment.status == "succeeded"))
+        if may_be_paid
+        else None
     )
     told = service.in_messages(Answers(submission.answers))
     values = {
