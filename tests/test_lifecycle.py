@@ -44,7 +44,11 @@ def test_a_resident_may_withdraw_answer_and_reopen_but_not_close(app_ctx):
 
 def test_entering_received_routes_and_records_who_did_what(app_ctx):
     waiting = create_submission(status=Status.AWAITING_PAYMENT, queue=None, routing_rule=None)
+    db.session.commit()
+    assert waiting.queue is None
     lifecycle.transition(waiting, Status.RECEIVED, Actor.system("Payment provider"), body="Paid £35.00")
+    # Routed by the rules' ids: the queue it had (none) is not what the same transaction sees afterwards.
+    assert (waiting.queue.slug, waiting.routing_rule.name) == ("highways", "Potholes to Highways")
     db.session.commit()
     assert waiting.queue.slug == "highways"
     status, routed = waiting.events[-2:]
