@@ -137,7 +137,7 @@ def test_submitting_twice_makes_one_submission(resident, app_ctx):
 def test_sending_a_report_reads_only_what_it_needs(resident, app_ctx, statements):
     """Sending reads the draft, whether similar reports are open, and the rules' version, then writes: it does not
     ask whether a draft never filed was filed, load the queue or rule the rules in memory named, load the events of
-    a submission made this moment, or look for a payment of one that had no fee."""
+    a submission made this moment, look for a payment of one that had no fee, or read back what it has just filed."""
     walk(resident)
     resident.get(f"{BASE}/check-answers")
     page = resident.last.csrf()
@@ -146,7 +146,7 @@ def test_sending_a_report_reads_only_what_it_needs(resident, app_ctx, statements
     statements.clear()
     assert resident.client.post(f"{BASE}/check-answers", data={"csrf_token": page}).status_code == 302
     reads = [re.search(r"\bFROM (\w+)", statement)[1] for statement, _ in statements if statement.startswith("SELECT")]
-    assert reads == ["draft", "submission", "routing_version", "submission"]  # the last: the status, after commit
+    assert reads == ["draft", "submission", "routing_version"]  # "submission": are similar reports still open?
     submission = db.session.scalar(select(Submission))
     assert (submission.queue.slug, submission.routing_rule.name) == ("highways", "Potholes to Highways")
     assert [event.kind for event in submission.events] == ["submitted"]

@@ -227,7 +227,7 @@ def submit(draft: Draft, service: Service, privacy_told: bool = False) -> Submis
             return existing
         try:
             submission = _file(draft, service, privacy_told)
-            db.session.commit()
+            commit_keeping(submission)  # the views read what was filed: no query to read it back
         except Unavailable:  # nothing is filed: the resident is told on check answers, and can change an answer
             db.session.rollback()
             raise
