@@ -176,3 +176,41 @@ def test_the_details_are_open_when_coordinates_were_given(resident):
 def test_an_error_elsewhere_leaves_the_details_closed(resident):
     page = location_page(resident, expected=400, data={**DEFAULTS["where-is-it"], "street": ""})
     assert not page.soup.select_one("details.govuk-details").has_attr("open")
+
+
+def test_a_question_page_and_check_answers_read_outside_a_transaction_and_answers_are_saved_in_one(resident, app_ctx):
+    """A question page's GET and check answers only read: on the database connection in autocommit, so on
+    PostgreSQL no BEGIN or ROLLBACK round trip comes with them (extensions.reading_only). Saving an answer is a
+    transaction, and the connection a read used goes back to the pool as it came."""
+    from sqlalchemy import event, text
+
+    from webapp.extensions import db
+
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        if db.engine.dialect.name == "postgresql":
+            assert conn.connection.driver_connection.autocommit is autocommit
+        seen.append((statement.split()[0], autocommit))
+
+    walk(resident, stop_before="describe-it")
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        token = resident.get(url("describe-it")).csrf()
+        reads = list(seen)
+        seen.clear()
+        resident.post(url("describe-it"), {"description": "Deep, by the bus stop.", "csrf_token": token}, token=False)
+        saves = list(seen)
+        seen.clear()
+        walk(resident)
+        resident.get(f"{BASE}/check-answers")
+        checks = [autocommit for verb, autocommit in seen if verb == "SELECT"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert reads and all(autocommit for _, autocommit in reads)
+    assert ("UPDATE", False) in saves and not any(autocommit for _, autocommit in saves)
+    assert checks and checks[-1] is True
+    with db.engine.connect() as connection:  # what the pool hands out next is not left in autocommit
+        assert connection.get_isolation_level() != "AUTOCOMMIT"
+        assert connection.execute(text("SELECT 1")).scalar() == 1

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import config as config_module
 from webapp import govuk_components, templating
 from webapp.catalogue import Catalogue, discover
-from webapp.extensions import csrf, db, limiter, login_manager, migrate, ping_after_idle
+from webapp.extensions import csrf, db, end_reading_only, limiter, login_manager, migrate, ping_after_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +48,7 @@ def create_app(config: object | None = None, catalogue: Catalogue | None = None)
     with app.app_context():
         for engine in db.engines.values():
             ping_after_idle(engine, app.config["DATABASE_PING_AFTER_IDLE"])
+    app.teardown_request(end_reading_only)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

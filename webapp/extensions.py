@@ -52,6 +52,31 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError("the connection was closed while it lay idle in the pool") from error
 
 
+READING_ONLY = "webapp.reading_only"  # in a request's environ: the request's session runs in autocommit
+
+
+def reading_only() -> None:
+    """This request only reads from the database: its statements run outside a transaction (DBAPI autocommit), so
+    on PostgreSQL each is one round trip, with no BEGIN before the first and no ROLLBACK after the last. Under load
+    those two round trips cost a question page as much as its one query. Called first thing by a view that never
+    writes; a request that has already started a transaction keeps it. The session's connection goes back to the
+    pool when the request ends (end_reading_only), which takes it out of autocommit."""
+    from flask import request
+
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        request.environ[READING_ONLY] = True
+
+
+def end_reading_only(error: BaseException | None) -> None:
+    """At the end of a request that read only: release the session's connection. (A request normally ends its
+    session with its app context; one run inside an app context held open, a test's, would otherwise keep it.)"""
+    from flask import request
+
+    if request.environ.pop(READING_ONLY, False):
+        db.session.rollback()
+
+
 migrate = Migrate()
 csrf = CSRFProtect()
 

@@ -28,6 +28,7 @@ from forms._common import FollowForm
 from forms._pages import SimilarReportsPage
 from webapp import errors, journeys, payments, storage, submissions
 from webapp.catalogue import Catalogue, Page, Service, Unavailable
+from webapp.extensions import reading_only
 from webapp.models import Call, Draft, Payment, Status, Submission
 from webapp.payments.providers import OPEN_STATES, PaymentState
 
@@ -78,6 +79,8 @@ def begin(slug: str):
 
 
 def question(slug: str, page_name: str):
+    if request.method == "GET":
+        reading_only()
     service = service_or_404(slug)
     page = service.page(page_name) or abort(404)
     draft = load(service)
@@ -127,6 +130,7 @@ def csrf_expired(error: CSRFError):
 
 
 def check_answers(slug: str):
+    reading_only()
     service = service_or_404(slug)
     draft = load(service)
     if draft.submission_id:
