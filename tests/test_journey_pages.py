@@ -179,9 +179,9 @@ def test_an_error_elsewhere_leaves_the_details_closed(resident):
 
 
 def test_a_question_page_and_check_answers_read_outside_a_transaction_and_answers_are_saved_in_one(resident, app_ctx):
-    """A question page's GET and check answers only read: on the database connection in autocommit, so on
-    PostgreSQL no BEGIN or ROLLBACK round trip comes with them (extensions.reading_only). Saving an answer is a
-    transaction, and the connection a read used goes back to the pool as it came."""
+    """A question page's GET, check answers and the confirmation only read: on the database connection in
+    autocommit, so on PostgreSQL no BEGIN or ROLLBACK round trip comes with them (extensions.reading_only). Saving an
+    answer is a transaction, and the connection a read used goes back to the pool as it came."""
     from sqlalchemy import event, text
 
     from webapp.extensions import db
@@ -206,11 +206,16 @@ def test_a_question_page_and_check_answers_read_outside_a_transaction_and_answer
         walk(resident)
         resident.get(f"{BASE}/check-answers")
         checks = [autocommit for verb, autocommit in seen if verb == "SELECT"]
+        confirmation = resident.post(f"{BASE}/check-answers").location
+        seen.clear()
+        resident.get(confirmation)
+        confirmed = list(seen)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert reads and all(autocommit for _, autocommit in reads)
     assert ("UPDATE", False) in saves and not any(autocommit for _, autocommit in saves)
     assert checks and checks[-1] is True
+    assert confirmed and all(autocommit for _, autocommit in confirmed)
     with db.engine.connect() as connection:  # what the pool hands out next is not left in autocommit
         assert connection.get_isolation_level() != "AUTOCOMMIT"
         assert connection.execute(text("SELECT 1")).scalar() == 1

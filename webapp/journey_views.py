@@ -191,6 +191,7 @@ def submitted(slug: str) -> tuple[Service, Submission]:
 
 
 def confirmation(slug: str):
+    reading_only()
     service, submission = submitted(slug)
     if submission.status in (Status.AWAITING_PAYMENT, Status.CANCELLED):
         return after_submit_unpaid(service, submission)
