@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from bs4 import BeautifulSoup
@@ -198,13 +198,27 @@ class Resident:
         return self.last
 
 
+class Statement(NamedTuple):
+    sql: str
+    parameters: Any
+    autocommit: bool  # the database connection's own state as it ran: outside a transaction (extensions.reading_only)
+
+
+def _in_autocommit(driver: Any) -> bool:
+    """psycopg says so itself; Python's sqlite3 (before 3.12) runs outside a transaction when its isolation_level is
+    None, as SQLAlchemy sets it for AUTOCOMMIT."""
+    return (
+        driver.autocommit if isinstance(getattr(driver, "autocommit", None), bool) else driver.isolation_level is None
+    )
+
+
 @pytest.fixture
-def statements(app_ctx) -> Iterator[list[tuple[str, Any]]]:
-    """Every SQL statement run while the test runs, with its parameters."""
-    seen: list[tuple[str, Any]] = []
+def statements(app_ctx) -> Iterator[list[Statement]]:
+    """Every SQL statement run while the test runs, with its parameters and whether it ran outside a transaction."""
+    seen: list[Statement] = []
 
     def listen(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
+        seen.append(Statement(statement, parameters, _in_autocommit(conn.connection.driver_connection)))
 
     event.listen(db.engine, "before_cursor_execute", listen)
     yield seen

@@ -357,11 +357,11 @@ def test_rows_are_read_by_keyset_in_batches_without_n_plus_one(app_ctx, statemen
     assert len(db.session.identity_map) == 0  # plain rows: nothing builds up in the session
     assert all(row.assignee_email == email and row.queue_slug == "highways" for row in rest[0])
     assert all(row.duplicate_reference == original.reference for row in rest[0])
-    sql = [statement for statement, _ in statements]
+    sql = [statement.sql for statement in statements]
     assert len(sql) == 1 + 3  # the end position, then one query per batch: relationships come joined
     assert all(statement.lstrip().startswith("SELECT") and " LIMIT " in statement for statement in sql)
     assert all("JOIN staff_user" in statement for statement in sql[1:])
-    assert not any(uses_offset(statement, parameters) for statement, parameters in statements)
+    assert not any(uses_offset(statement, parameters) for statement, parameters, _ in statements)
 
 
 def test_a_full_last_batch_needs_no_extra_query(app_ctx, statements):
@@ -384,9 +384,9 @@ def test_the_endpoint_streams_in_batches(app_ctx, statements, monkeypatch):
         assert response.is_streamed
         found = parse_jsonl(response) if path.endswith("jsonl") else parse_csv(response)
         assert references(found) == [row.reference for row in subs]
-        batch_queries = [sql for sql, _ in statements if sql.startswith("SELECT submission.id") and " LIMIT " in sql]
+        batch_queries = [sql for sql, *_ in statements if sql.startswith("SELECT submission.id") and " LIMIT " in sql]
         assert len(batch_queries) == 3
-        assert not any(uses_offset(statement, parameters) for statement, parameters in statements)
+        assert not any(uses_offset(statement, parameters) for statement, parameters, _ in statements)
 
 
 def copies() -> bool:
@@ -407,7 +407,7 @@ def test_on_postgresql_csv_is_one_copy_streamed_in_chunks(app_ctx, statements, m
     assert references(found) == expected
     # No batches: beside the COPY (which goes straight to the driver) only the end position, the count and the
     # services present are asked for.
-    assert [sql.split()[1] for sql, _ in statements if "FROM submission" in sql] == [
+    assert [sql.split()[1] for sql, *_ in statements if "FROM submission" in sql] == [
         "submission.updated_at,",
         "count(*)",
         "DISTINCT",
@@ -757,7 +757,7 @@ def test_photos_and_updates_are_fetched_once_a_batch(app_ctx, statements):
     statements.clear()
     text = "".join(exports.stream_jsonl(highways, QueueFilter(), batch=2))
     assert [json.loads(line)["latest_update"] for line in text.splitlines()] == ["Fixed on Tuesday."] * 5
-    sql = [statement for statement, _ in statements]
+    sql = [statement.sql for statement in statements]
     assert len([s for s in sql if "FROM attachment" in s]) == 3  # 3 batches: 2, 2 and 1 rows
     assert len([s for s in sql if "FROM case_event" in s]) == 3
     assert len(sql) == 1 + 3 * 3

@@ -178,40 +178,34 @@ def test_an_error_elsewhere_leaves_the_details_closed(resident):
     assert not page.soup.select_one("details.govuk-details").has_attr("open")
 
 
-def test_a_question_page_and_check_answers_read_outside_a_transaction_and_answers_are_saved_in_one(resident, app_ctx):
+def test_a_question_page_and_check_answers_read_outside_a_transaction_and_answers_are_saved_in_one(
+    resident, app_ctx, statements
+):
     """A question page's GET, check answers and the confirmation only read: on the database connection in
     autocommit, so on PostgreSQL no BEGIN or ROLLBACK round trip comes with them (extensions.reading_only). Saving an
     answer is a transaction, and the connection a read used goes back to the pool as it came."""
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     from webapp.extensions import db
 
-    seen: list[tuple[str, bool]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-        if db.engine.dialect.name == "postgresql":
-            assert conn.connection.driver_connection.autocommit is autocommit
-        seen.append((statement.split()[0], autocommit))
+    def taken() -> list[tuple[str, bool]]:
+        seen = [(statement.sql.split()[0], statement.autocommit) for statement in statements]
+        statements.clear()
+        return seen
 
     walk(resident, stop_before="describe-it")
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        token = resident.get(url("describe-it")).csrf()
-        reads = list(seen)
-        seen.clear()
-        resident.post(url("describe-it"), {"description": "Deep, by the bus stop.", "csrf_token": token}, token=False)
-        saves = list(seen)
-        seen.clear()
-        walk(resident)
-        resident.get(f"{BASE}/check-answers")
-        checks = [autocommit for verb, autocommit in seen if verb == "SELECT"]
-        confirmation = resident.post(f"{BASE}/check-answers").location
-        seen.clear()
-        resident.get(confirmation)
-        confirmed = list(seen)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    taken()
+    token = resident.get(url("describe-it")).csrf()
+    reads = taken()
+    resident.post(url("describe-it"), {"description": "Deep, by the bus stop.", "csrf_token": token}, token=False)
+    saves = taken()
+    walk(resident)
+    resident.get(f"{BASE}/check-answers")
+    checks = [autocommit for verb, autocommit in taken() if verb == "SELECT"]
+    confirmation = resident.post(f"{BASE}/check-answers").location
+    taken()
+    resident.get(confirmation)
+    confirmed = taken()
     assert reads and all(autocommit for _, autocommit in reads)
     assert ("UPDATE", False) in saves and not any(autocommit for _, autocommit in saves)
     assert checks and checks[-1] is True

@@ -145,7 +145,7 @@ def test_sending_a_report_reads_only_what_it_needs(resident, app_ctx, statements
     db.session.commit()
     statements.clear()
     assert resident.client.post(f"{BASE}/check-answers", data={"csrf_token": page}).status_code == 302
-    reads = [re.search(r"\bFROM (\w+)", statement)[1] for statement, _ in statements if statement.startswith("SELECT")]
+    reads = [re.search(r"\bFROM (\w+)", seen.sql)[1] for seen in statements if seen.sql.startswith("SELECT")]
     assert reads == ["draft", "submission", "routing_version"]  # "submission": are similar reports still open?
     submission = db.session.scalar(select(Submission))
     assert (submission.queue.slug, submission.routing_rule.name) == ("highways", "Potholes to Highways")

